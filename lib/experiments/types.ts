@@ -1,0 +1,76 @@
+/**
+ * What every reproduced experiment provides, and the results file it writes (DESIGN.md, "The
+ * results file and the CLI"). The CLI and the notebooks both go through `Experiment.run`.
+ */
+import type { z } from "zod";
+
+export const BUDGETS = ["quick", "laptop", "paper"] as const;
+/** `quick` for tests and CI, `laptop` for a 2-core machine (the default), `paper` as published. */
+export type Budget = typeof BUDGETS[number];
+
+/** One claim of a paper, checked against our measurement by a rule in the experiment module. */
+export interface Claim {
+  id: string;
+  /** The paper's (or the notes') own words the claim comes from. */
+  quote: string;
+  /** What the paper reports, as text or a number. */
+  paper: string;
+  /** What we measured, mean ± std where there are seeds. */
+  ours: string;
+  /** Computed from the measured data, never typed in. */
+  holds: boolean;
+}
+
+export interface ExperimentResult<Metrics = Record<string, unknown>> {
+  experiment: string;
+  paper: string;
+  budget: Budget | "custom";
+  command: string;
+  seeds: number[];
+  backend: string;
+  wallSeconds: number;
+  claims: Claim[];
+  /** Curves and tables the figures are drawn from, so figures redraw without a rerun. */
+  metrics: Metrics;
+  /** Seconds each named stage took, in order. */
+  stageSeconds?: Record<string, number>;
+  /** Figures written under res/, relative to the repository root. */
+  figures?: string[];
+}
+
+/** Progress of a long run: a stage name and how far through it we are. */
+export interface Progress {
+  stage: string;
+  done: number;
+  total: number;
+  /** A short status such as the latest loss or return. */
+  message?: string;
+}
+
+export interface RunOptions {
+  onProgress?: (progress: Progress) => void;
+  /** Where checkpoints and datasets go (default data/<experiment>). */
+  dataDir?: string;
+  /** The budget name the config came from, recorded in the result. */
+  budget?: Budget | "custom";
+  /** Stops the run between steps; stages already finished stay on disk. */
+  signal?: AbortSignal;
+}
+
+export interface Experiment<Config = unknown, Metrics = Record<string, unknown>> {
+  /** Kebab-case name used on the command line, e.g. "dyna-maze". */
+  name: string;
+  /** The paper and the part of it reproduced. */
+  paper: string;
+  /** One line on what is run. */
+  summary: string;
+  /** Notebook that presents it, relative to the repository root. */
+  notebook: string;
+  configSchema: z.ZodType<Config>;
+  budgets: Record<Budget, Config>;
+  /** Rough wall-clock seconds of each budget on a 2-core laptop. */
+  expectedSeconds: Record<Budget, number>;
+  run(config: Config, options?: RunOptions): Promise<ExperimentResult<Metrics>>;
+  /** Draws the figures of a result to SVG files under `resDir`; returns their paths. */
+  drawFigures?(result: ExperimentResult<Metrics>, resDir: string): Promise<string[]>;
+}

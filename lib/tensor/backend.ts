@@ -1,0 +1,104 @@
+/**
+ * Chooses the TensorFlow.js backend once, when lib/tensor is first imported.
+ *
+ * `MBRL_BACKEND=tensorflow|wasm|cpu` forces one; otherwise the native libtensorflow binding
+ * (`@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`) is used when the user has added it,
+ * else WebAssembly with SIMD, else the plain JavaScript CPU backend. The native binding downloads
+ * libtensorflow when it is installed, so it is opt-in: see the README, "Faster backends".
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import "@tensorflow/tfjs-backend-cpu";
+import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+
+export type BackendName = "tensorflow" | "wasm" | "cpu";
+export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
+
+export interface BackendInfo {
+  name: BackendName;
+  /** Extra facts worth printing, e.g. "SIMD" or the native package used. */
+  detail: string;
+}
+
+/** The opt-in native packages, tried in this order. They resolve only once added to deno.json. */
+const NATIVE_PACKAGES = ["@tensorflow/tfjs-node-gpu", "@tensorflow/tfjs-node"];
+
+async function tryNative(): Promise<string | null> {
+  for (const pkg of NATIVE_PACKAGES) {
+    try {
+      await import(pkg);
+      if (await tf.setBackend("tensorflow")) return pkg;
+    } catch {
+      // Not installed: try the next one.
+    }
+  }
+  return null;
+}
+
+async function tryWasm(): Promise<boolean> {
+  try {
+    // The .wasm binaries ship in the npm package; point the loader at them on disk.
+    const dist = new URL("./", import.meta.resolve("@tensorflow/tfjs-backend-wasm"));
+    if (dist.protocol === "file:") setWasmPaths(dist.pathname);
+    return await tf.setBackend("wasm");
+  } catch {
+    return false;
+  }
+}
+
+async function useCpu(): Promise<void> {
+  await tf.setBackend("cpu");
+  // The CPU backend prints a banner advising tfjs-node on first use; the README says it instead.
+  (tf.findBackend("cpu") as unknown as { firstUse: boolean }).firstUse = false;
+}
+
+/** Reads MBRL_BACKEND, failing with a message that lists the valid names. */
+export function requestedBackend(): BackendName | "auto" {
+  let value: string | undefined;
+  try {
+    value = Deno.env.get("MBRL_BACKEND");
+  } catch {
+    value = undefined; // no env permission: automatic choice
+  }
+  if (value === undefined || value === "" || value === "auto") return "auto";
+  if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
+  throw new Error(
+    `MBRL_BACKEND=${value} is not a backend; use one of ${BACKEND_NAMES.join(", ")} or leave it unset`,
+  );
+}
+
+/** Sets up the requested backend (or the best available one) and returns what was chosen. */
+export async function initBackend(request = requestedBackend()): Promise<BackendInfo> {
+  // Keep the CPU banner quiet however the CPU backend ends up created.
+  await useCpu();
+  if (request === "tensorflow" || request === "auto") {
+    const pkg = await tryNative();
+    if (pkg) return { name: "tensorflow", detail: pkg };
+    if (request === "tensorflow") {
+      throw new Error(
+        "MBRL_BACKEND=tensorflow but neither @tensorflow/tfjs-node nor -node-gpu is installed; " +
+          "see the README, 'Faster backends'",
+      );
+    }
+  }
+  if (request === "wasm" || request === "auto") {
+    if (await tryWasm()) {
+      const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
+      return { name: "wasm", detail: simd ? "SIMD" : "no SIMD" };
+    }
+    if (request === "wasm") throw new Error("MBRL_BACKEND=wasm but the WebAssembly backend failed");
+  }
+  await useCpu();
+  return { name: "cpu", detail: "JavaScript" };
+}
+
+/** Runs `body` on another backend, restoring the current one afterwards (used by tests). */
+export async function withBackend<T>(name: BackendName, body: () => T | Promise<T>): Promise<T> {
+  const previous = tf.getBackend();
+  if (name === "wasm") await tryWasm();
+  else await tf.setBackend(name);
+  try {
+    return await body();
+  } finally {
+    await tf.setBackend(previous);
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * The only entry point to TensorFlow.js in the library: importing it picks the backend once,
+ * registers the training kernels the WebAssembly backend lacks, and says which backend is in use.
+ */
+import * as tf from "@tensorflow/tfjs-core";
+import { type BackendInfo, initBackend } from "./backend.ts";
+
+export { tf };
+export type { BackendInfo, BackendName } from "./backend.ts";
+export { withBackend } from "./backend.ts";
+
+/** The backend chosen at start. */
+export const backend: BackendInfo = await initBackend();
+
+function quiet(): boolean {
+  try {
+    return Deno.env.get("MBRL_QUIET") === "1";
+  } catch {
+    return false;
+  }
+}
+
+if (!quiet()) console.error(`TensorFlow.js backend: ${backend.name} (${backend.detail})`);
