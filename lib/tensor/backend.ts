@@ -6,8 +6,7 @@
  * else WebAssembly with SIMD, else the plain JavaScript CPU backend. The native binding downloads
  * libtensorflow when it is installed, so it is opt-in: see the README, "Faster backends".
  */
-import * as tf from "@tensorflow/tfjs-core";
-import "@tensorflow/tfjs-backend-cpu";
+import * as tf from "@tensorflow/tfjs";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -62,7 +61,9 @@ export function requestedBackend(): BackendName | "auto" {
   if (value === undefined || value === "" || value === "auto") return "auto";
   if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
   throw new Error(
-    `MBRL_BACKEND=${value} is not a backend; use one of ${BACKEND_NAMES.join(", ")} or leave it unset`,
+    `MBRL_BACKEND=${value} is not a backend; use one of ${
+      BACKEND_NAMES.join(", ")
+    } or leave it unset`,
   );
 }
 

@@ -2,7 +2,8 @@
  * The only entry point to TensorFlow.js in the library: importing it picks the backend once,
  * registers the training kernels the WebAssembly backend lacks, and says which backend is in use.
  */
-import * as tf from "@tensorflow/tfjs-core";
+// The union package: core plus the gradients and method-style ops (x.reshape) core alone lacks.
+import * as tf from "@tensorflow/tfjs";
 import { type BackendInfo, initBackend } from "./backend.ts";
 
 export { tf };
