@@ -7,6 +7,7 @@
  * libtensorflow when it is installed, so it is opt-in: see the README, "Faster backends".
  */
 import * as tf from "@tensorflow/tfjs";
+import { UserError } from "../errors.ts";
 import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
@@ -60,7 +61,7 @@ export function requestedBackend(): BackendName | "auto" {
   }
   if (value === undefined || value === "" || value === "auto") return "auto";
   if ((BACKEND_NAMES as readonly string[]).includes(value)) return value as BackendName;
-  throw new Error(
+  throw new UserError(
     `MBRL_BACKEND=${value} is not a backend; use one of ${
       BACKEND_NAMES.join(", ")
     } or leave it unset`,
@@ -75,7 +76,7 @@ export async function initBackend(request = requestedBackend()): Promise<Backend
     const pkg = await tryNative();
     if (pkg) return { name: "tensorflow", detail: pkg };
     if (request === "tensorflow") {
-      throw new Error(
+      throw new UserError(
         "MBRL_BACKEND=tensorflow but neither @tensorflow/tfjs-node nor -node-gpu is installed; " +
           "see the README, 'Faster backends'",
       );
@@ -86,7 +87,9 @@ export async function initBackend(request = requestedBackend()): Promise<Backend
       const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
       return { name: "wasm", detail: simd ? "SIMD" : "no SIMD" };
     }
-    if (request === "wasm") throw new Error("MBRL_BACKEND=wasm but the WebAssembly backend failed");
+    if (request === "wasm") {
+      throw new UserError("MBRL_BACKEND=wasm but the WebAssembly backend failed");
+    }
   }
   await useCpu();
   return { name: "cpu", detail: "JavaScript" };

@@ -1,0 +1,158 @@
+/**
+ * `deno task reproduce [NAME...] [--budget quick|laptop|paper] [--seeds N] [--out DIR]`
+ *
+ * Runs the named experiments (all of them when none is named) at a budget, shows progress,
+ * writes `DIR/<name>.json` and the figures, refreshes the README's claims table, and prints the
+ * claims at the end. A user's mistake is reported on one line with a non-zero exit code.
+ */
+import { parseArgs } from "node:util";
+import { UserError } from "./errors.ts";
+import { REPO_ROOT } from "./io.ts";
+
+const USAGE = `Usage: deno task reproduce [NAME...] [options]
+
+Runs paper reproductions and writes data/results/<name>.json and figures under res/.
+
+Options:
+  --budget quick|laptop|paper   size of the run (default laptop)
+  --seeds N                     run seeds 0..N-1 instead of the budget's seeds
+  --out DIR                     folder for the results files (default data/results)
+  --set FIELD=VALUE             change one config field (VALUE is JSON), repeatable
+  --list                        list experiments, budgets and expected run times
+  --help                        show this help
+
+Environment: MBRL_BACKEND=tensorflow|wasm|cpu picks the TensorFlow.js backend.`;
+
+interface CliOptions {
+  names: string[];
+  budget: string;
+  seeds?: number;
+  out?: string;
+  overrides: Record<string, unknown>;
+  list: boolean;
+  help: boolean;
+}
+
+export function parseCli(args: string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      allowPositionals: true,
+      options: {
+        budget: { type: "string", default: "laptop" },
+        seeds: { type: "string" },
+        out: { type: "string" },
+        set: { type: "string", multiple: true },
+        list: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (error) {
+    throw new UserError(`${(error as Error).message.split("\n")[0]}; see --help`);
+  }
+  const { values, positionals } = parsed;
+  let seeds: number | undefined;
+  if (values.seeds !== undefined) {
+    seeds = Number(values.seeds);
+    if (!Number.isInteger(seeds) || seeds < 1) {
+      throw new UserError(`--seeds must be a positive integer, got '${values.seeds}'`);
+    }
+  }
+  const overrides: Record<string, unknown> = {};
+  for (const assignment of values.set ?? []) {
+    const equals = assignment.indexOf("=");
+    if (equals <= 0) throw new UserError(`--set needs FIELD=VALUE, got '${assignment}'`);
+    const field = assignment.slice(0, equals);
+    const text = assignment.slice(equals + 1);
+    try {
+      overrides[field] = JSON.parse(text);
+    } catch {
+      overrides[field] = text;
+    }
+  }
+  return {
+    names: positionals,
+    budget: values.budget!,
+    seeds,
+    out: values.out,
+    overrides,
+    list: values.list!,
+    help: values.help!,
+  };
+}
+
+function formatSeconds(seconds: number): string {
+  if (seconds < 90) return `${seconds.toFixed(seconds < 10 ? 1 : 0)} s`;
+  return `${(seconds / 60).toFixed(1)} min`;
+}
+
+async function main(args: string[]): Promise<void> {
+  const options = parseCli(args);
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+  // Validate the backend choice before anything loads TensorFlow.js.
+  const { requestedBackend } = await import("./tensor/backend.ts");
+  requestedBackend();
+  const { parseBudget, resolveConfig, runExperiment } = await import("./experiments/runner.ts");
+  const budget = parseBudget(options.budget);
+  const { EXPERIMENTS, getExperiment } = await import("./experiments/registry.ts");
+  if (options.list) {
+    for (const experiment of EXPERIMENTS) {
+      const times = Object.entries(experiment.expectedSeconds)
+        .map(([name, seconds]) => `${name} ~${formatSeconds(seconds as number)}`)
+        .join(", ");
+      console.log(`${experiment.name}\n    ${experiment.paper}\n    ${experiment.summary}`);
+      console.log(`    budgets: ${times}\n    notebook: ${experiment.notebook}`);
+    }
+    return;
+  }
+  const experiments = options.names.length ? options.names.map(getExperiment) : [...EXPERIMENTS];
+  const { createProgress } = await import("./viz/progress.ts");
+  const { claimsText } = await import("./experiments/claims_table.ts");
+  const overrides = Object.keys(options.overrides).length ? options.overrides : undefined;
+  // Check every config before the first run starts, so a typo fails fast.
+  for (const experiment of experiments) {
+    resolveConfig(experiment, budget, { numSeeds: options.seeds, overrides });
+  }
+  const results = [];
+  for (const experiment of experiments) {
+    console.error(
+      `\n== ${experiment.name} (${budget} budget, about ` +
+        `${formatSeconds(experiment.expectedSeconds[budget])})`,
+    );
+    const progress = createProgress();
+    const result = await runExperiment(experiment, {
+      budget,
+      numSeeds: options.seeds,
+      overrides,
+      outDir: options.out,
+      onProgress: (p) => progress.update(p),
+    });
+    progress.finish();
+    for (const [stage, seconds] of Object.entries(result.stageSeconds ?? {})) {
+      console.error(`   ${stage}: ${formatSeconds(seconds)}`);
+    }
+    console.error(`   done in ${formatSeconds(result.wallSeconds)}`);
+    results.push(result);
+  }
+  if (budget !== "quick" && options.out === undefined) {
+    const { refreshReadme } = await import("./readme.ts");
+    await refreshReadme(REPO_ROOT);
+  }
+  console.log("\nClaims:\n" + claimsText(results));
+}
+
+if (import.meta.main) {
+  try {
+    await main(Deno.args);
+  } catch (error) {
+    if (error instanceof UserError) {
+      console.error(`error: ${error.message}`);
+      Deno.exit(2);
+    }
+    throw error;
+  }
+}

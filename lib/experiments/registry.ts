@@ -1,0 +1,17 @@
+/** Every reproduced experiment, by name, in reading order. */
+import { UserError } from "../errors.ts";
+import { dynaMaze } from "./dyna-maze.ts";
+import type { Experiment } from "./types.ts";
+
+// deno-lint-ignore no-explicit-any
+export const EXPERIMENTS: readonly Experiment<any, any>[] = [dynaMaze];
+
+// deno-lint-ignore no-explicit-any
+export function getExperiment(name: string): Experiment<any, any> {
+  const found = EXPERIMENTS.find((experiment) => experiment.name === name);
+  if (!found) {
+    const names = EXPERIMENTS.map((experiment) => experiment.name).join(", ");
+    throw new UserError(`unknown experiment '${name}'; valid experiments are ${names}`);
+  }
+  return found;
+}

@@ -1,0 +1,114 @@
+/**
+ * Runs one experiment the same way for the CLI and the notebooks: validates the config, reports
+ * progress, times the run, draws the figures and writes the results file atomically.
+ *
+ * Quick runs (tests, CI, notebook checks) write under data/quick/ so they never overwrite the
+ * committed results in data/results/ and the figures in res/.
+ */
+import { UserError } from "../errors.ts";
+import { REPO_ROOT, writeJsonAtomic } from "../io.ts";
+import {
+  type Budget,
+  BUDGETS,
+  type Experiment,
+  type ExperimentResult,
+  type Progress,
+} from "./types.ts";
+
+export interface RunRequest {
+  budget?: Budget;
+  /** Run seeds 0..numSeeds-1 instead of the budget's seeds. */
+  numSeeds?: number;
+  /** Config fields to change, e.g. `{ numEpisodes: 20 }`. */
+  overrides?: Record<string, unknown>;
+  /** Where `<name>.json` goes (default data/results, or data/quick/results for quick runs). */
+  outDir?: string;
+  /** Where figures go (default res, or data/quick/res for quick runs). */
+  resDir?: string;
+  /** Where checkpoints and datasets go (default data/<name>, or data/quick/<name>). */
+  dataDir?: string;
+  onProgress?: (progress: Progress) => void;
+  signal?: AbortSignal;
+  /** Skip writing the results file and figures. */
+  dryRun?: boolean;
+}
+
+/** Reads a budget name, failing with the valid names. */
+export function parseBudget(value: string): Budget {
+  if ((BUDGETS as readonly string[]).includes(value)) return value as Budget;
+  throw new UserError(`unknown budget '${value}'; valid budgets are ${BUDGETS.join(", ")}`);
+}
+
+/** The budget a notebook runs at: MBRL_BUDGET (set by the notebook tests to quick), else laptop. */
+export function notebookBudget(): Budget {
+  let value: string | undefined;
+  try {
+    value = Deno.env.get("MBRL_BUDGET");
+  } catch {
+    value = undefined;
+  }
+  return value ? parseBudget(value) : "laptop";
+}
+
+/** The budget's config with overrides applied, validated by the experiment's schema. */
+export function resolveConfig<Config>(
+  experiment: Experiment<Config, unknown>,
+  budget: Budget,
+  request: Pick<RunRequest, "numSeeds" | "overrides"> = {},
+): Config {
+  const raw: Record<string, unknown> = {
+    ...(experiment.budgets[budget] as Record<string, unknown>),
+    ...request.overrides,
+  };
+  if (request.numSeeds !== undefined) {
+    if (!Number.isInteger(request.numSeeds) || request.numSeeds < 1) {
+      throw new UserError(`--seeds must be a positive integer, got ${request.numSeeds}`);
+    }
+    raw.seeds = Array.from({ length: request.numSeeds }, (_, i) => i);
+  }
+  const parsed = experiment.configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const field = issue.path.length ? issue.path.join(".") : "(config)";
+      return `${field}: ${issue.message}`;
+    });
+    throw new UserError(`${experiment.name}: invalid config: ${problems.join("; ")}`);
+  }
+  return parsed.data;
+}
+
+/** The command that regenerates a result, as recorded in it and shown in the README. */
+export function reproduceCommand(name: string, budget: Budget, numSeeds?: number): string {
+  const seeds = numSeeds === undefined ? "" : ` --seeds ${numSeeds}`;
+  return `deno task reproduce ${name} --budget ${budget}${seeds}`;
+}
+
+export async function runExperiment<Config, Metrics>(
+  experiment: Experiment<Config, Metrics>,
+  request: RunRequest = {},
+): Promise<ExperimentResult<Metrics>> {
+  const budget = request.budget ?? "laptop";
+  const config = resolveConfig(experiment as Experiment<Config, unknown>, budget, request);
+  const quick = budget === "quick";
+  const outDir = request.outDir ?? `${REPO_ROOT}/${quick ? "data/quick/results" : "data/results"}`;
+  const resDir = request.resDir ?? `${REPO_ROOT}/${quick ? "data/quick/res" : "res"}`;
+  const dataDir = request.dataDir ??
+    `${REPO_ROOT}/data/${quick ? "quick/" : ""}${experiment.name}`;
+  const started = performance.now();
+  const result = await experiment.run(config, {
+    onProgress: request.onProgress,
+    budget: request.overrides ? "custom" : budget,
+    dataDir,
+    signal: request.signal,
+  });
+  result.wallSeconds = Math.round((performance.now() - started) / 10) / 100;
+  result.command = reproduceCommand(experiment.name, budget, request.numSeeds);
+  if (!request.dryRun) {
+    if (experiment.drawFigures) {
+      const figures = await experiment.drawFigures(result, resDir);
+      result.figures = figures.map((path) => path.replace(`${REPO_ROOT}/`, ""));
+    }
+    await writeJsonAtomic(`${outDir}/${experiment.name}.json`, result);
+  }
+  return result;
+}
