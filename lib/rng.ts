@@ -27,7 +27,9 @@ export class Rng {
   #spareNormal: number | null = null;
 
   constructor(readonly seed: number) {
-    if (!Number.isFinite(seed)) throw new RangeError(`Rng seed must be a finite number, got ${seed}`);
+    if (!Number.isFinite(seed)) {
+      throw new RangeError(`Rng seed must be a finite number, got ${seed}`);
+    }
     const mix = splitmix32(Math.floor(seed));
     this.#a = mix();
     this.#b = mix();

@@ -1,0 +1,31 @@
+/** The README's claims table is the one data/results gives, and every notebook is indexed. */
+import assert from "node:assert/strict";
+import { REPO_ROOT } from "../lib/io.ts";
+import { listNotebooks } from "../lib/notebooks.ts";
+import { claimsTableFromResults, replaceClaimsSection } from "../lib/readme.ts";
+
+Deno.test("README", async (t) => {
+  const readme = await Deno.readTextFile(`${REPO_ROOT}/README.md`);
+
+  await t.step("its claims table matches data/results", async () => {
+    const expected = replaceClaimsSection(readme, await claimsTableFromResults(REPO_ROOT));
+    assert.equal(readme, expected, "run `deno task reproduce` (or refresh the README)");
+  });
+
+  await t.step("it links every notebook", async () => {
+    for (const path of await listNotebooks()) {
+      const name = path.split("/").pop()!;
+      assert.ok(readme.includes(`notebooks/${name}`), `README does not link ${name}`);
+    }
+  });
+
+  await t.step("every results file names the command that regenerates it", async () => {
+    for await (const entry of Deno.readDir(`${REPO_ROOT}/data/results`)) {
+      const result = JSON.parse(await Deno.readTextFile(`${REPO_ROOT}/data/results/${entry.name}`));
+      assert.match(result.command, /^deno task reproduce \S+ --budget (laptop|paper)/);
+      for (const figure of result.figures ?? []) {
+        await Deno.stat(`${REPO_ROOT}/${figure}`); // the figure exists
+      }
+    }
+  });
+});
