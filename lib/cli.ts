@@ -6,7 +6,7 @@
  * claims at the end. A user's mistake is reported on one line with a non-zero exit code.
  */
 import { parseArgs } from "node:util";
-import { UserError } from "./errors.ts";
+import { InterruptedError, UserError } from "./errors.ts";
 import { REPO_ROOT } from "./io.ts";
 
 const USAGE = `Usage: deno task reproduce [NAME...] [options]
@@ -117,6 +117,13 @@ async function main(args: string[]): Promise<void> {
   for (const experiment of experiments) {
     resolveConfig(experiment, budget, { numSeeds: options.seeds, overrides });
   }
+  // The first Ctrl-C stops the run between steps (finished stages stay on disk); a second quits.
+  const interrupt = new AbortController();
+  Deno.addSignalListener("SIGINT", () => {
+    if (interrupt.signal.aborted) Deno.exit(130);
+    console.error("\nstopping after the current step (Ctrl-C again to quit at once)");
+    interrupt.abort();
+  });
   const results = [];
   for (const experiment of experiments) {
     console.error(
@@ -130,8 +137,8 @@ async function main(args: string[]): Promise<void> {
       overrides,
       outDir: options.out,
       onProgress: (p) => progress.update(p),
-    });
-    progress.finish();
+      signal: interrupt.signal,
+    }).finally(() => progress.finish());
     for (const [stage, seconds] of Object.entries(result.stageSeconds ?? {})) {
       console.error(`   ${stage}: ${formatSeconds(seconds)}`);
     }
@@ -152,6 +159,12 @@ if (import.meta.main) {
     if (error instanceof UserError) {
       console.error(`error: ${error.message}`);
       Deno.exit(2);
+    }
+    if (error instanceof InterruptedError) {
+      console.error(
+        "interrupted: finished stages are kept under data/; rerun the same command to resume",
+      );
+      Deno.exit(130);
     }
     throw error;
   }

@@ -8,3 +8,16 @@ export class UserError extends Error {
     this.name = "UserError";
   }
 }
+
+/** A run stopped on request (Ctrl-C); what finished before it is kept on disk. */
+export class InterruptedError extends Error {
+  constructor(message = "interrupted") {
+    super(message);
+    this.name = "InterruptedError";
+  }
+}
+
+/** Throws InterruptedError once `signal` has fired; call it between steps of a long run. */
+export function throwIfInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new InterruptedError();
+}

@@ -11,6 +11,7 @@ import {
   DYNA_MAZE,
   GridMaze,
 } from "../envs/grid_maze.ts";
+import { throwIfInterrupted } from "../errors.ts";
 import { Rng } from "../rng.ts";
 import { lineChart } from "../viz/charts.ts";
 import * as Plot from "@observablehq/plot";
@@ -210,7 +211,7 @@ async function run(
       report({ stage: "dyna maze", done: finished, total: totalRuns, message: `n = ${n}` });
       // Let a notebook or terminal redraw between runs.
       if (finished % 10 === 0) await new Promise((resolve) => setTimeout(resolve, 0));
-      if (options.signal?.aborted) throw new Error("interrupted");
+      throwIfInterrupted(options.signal);
     }
     stepsPerEpisode.push({ planningSteps: n, mean: meanCurve(runs), std: stdCurve(runs) });
   }

@@ -23,7 +23,7 @@ export async function runInNotebook<Config, Metrics>(
       ...request,
     });
   } finally {
-    progress.finish();
+    await progress.finish();
   }
 }
 
