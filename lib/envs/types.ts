@@ -4,7 +4,9 @@
  * terminated and truncated.
  *
  * Observations are written into one buffer owned by the environment and returned again on every
- * step, so stepping allocates nothing. Copy an observation (`obs.slice()`) to keep it.
+ * step, so stepping allocates nothing. Copy an observation (`obs.slice()`) to keep it. The
+ * environments of lib/envs likewise refill and return one `StepResult` object: read its fields
+ * (or destructure it) before the next step.
  */
 
 /** A box of real or byte values, e.g. a state vector or a 64x64x3 image. */
