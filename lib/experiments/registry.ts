@@ -1,10 +1,16 @@
 /** Every reproduced experiment, by name, in reading order. */
 import { UserError } from "../errors.ts";
 import { dynaMaze } from "./dyna-maze.ts";
+import { planetCartpoleSwingup } from "./planet-cartpole-swingup.ts";
+import { planetPendulum } from "./planet-pendulum.ts";
 import type { Experiment } from "./types.ts";
 
 // deno-lint-ignore no-explicit-any
-export const EXPERIMENTS: readonly Experiment<any, any>[] = [dynaMaze];
+export const EXPERIMENTS: readonly Experiment<any, any>[] = [
+  dynaMaze,
+  planetCartpoleSwingup,
+  planetPendulum,
+];
 
 // deno-lint-ignore no-explicit-any
 export function getExperiment(name: string): Experiment<any, any> {

@@ -1,0 +1,569 @@
+/**
+ * The PlaNet agent (Hafner et al. 2019, "Learning Latent Dynamics for Planning from Pixels",
+ * Algorithm 1 and Section 5, "Experiments"): there is no policy network. It
+ *   1. collects S seed episodes with random actions,
+ *   2. then alternates C model updates on chunks from the replay (the paper: C = 100, batch
+ *      B = 50 chunks of L = 50 steps, Adam 1e-3, epsilon 1e-4, gradients clipped at norm 1000)
+ *   3. with one episode collected by planning: at every decision the RSSM filters the latest
+ *      observation into a latent state and CEM searches action sequences from it in latent
+ *      space; the first action, plus Gaussian exploration noise (0.3), is repeated R times
+ *      (action repeat: 8 for cartpole swing-up, 2 for most other tasks).
+ *
+ * Every episode ends with the replay, the model, the optimiser and the learning curve saved under
+ * `dataDir`, so an interrupted run resumes after its last finished episode. Files written for
+ * another config are refused with a `UserError` naming the file.
+ */
+import { tf } from "../tensor/mod.ts";
+import { Rng } from "../rng.ts";
+import { UserError } from "../errors.ts";
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
+import { boxSize, type BoxSpec, type Env } from "../envs/types.ts";
+import { CemPlanner } from "../planners/cem.ts";
+import { randomShootingPlan } from "../planners/random_shooting.ts";
+import type { PlanResult } from "../planners/types.ts";
+import {
+  type ObservationModel,
+  Rssm,
+  type RssmLosses,
+  type RssmState,
+  RssmTrainer,
+} from "../models/rssm.ts";
+import { type Episode, EpisodeRecorder, SequenceReplay } from "./sequence_replay.ts";
+import type { Progress } from "../experiments/types.ts";
+
+export interface PlannerSettings {
+  /** H (paper: 12). */
+  planningHorizon: number;
+  /** J (paper: 1000). */
+  candidates: number;
+  /** K (paper: 100). */
+  elites: number;
+  /** I (paper: 10). */
+  iterations: number;
+}
+
+export interface ModelSettings {
+  deterministicSize: number;
+  stochasticSize: number;
+  hiddenSize: number;
+  embedSize: number;
+  convDepth: number;
+  minStd: number;
+  freeNats: number;
+}
+
+export interface PlanetConfig {
+  /** R: each chosen action is applied this many environment steps. */
+  actionRepeat: number;
+  /** S: episodes of uniform random actions before planning starts (paper: 5). */
+  seedEpisodes: number;
+  /** Episodes collected by planning after the seed episodes. */
+  planningEpisodes: number;
+  /** C: model updates after each episode (paper: 100). */
+  updatesPerEpisode: number;
+  /** B (paper: 50). */
+  batchSize: number;
+  /** L (paper: 50). */
+  chunkLength: number;
+  learningRate: number;
+  adamEpsilon: number;
+  gradClipNorm: number;
+  /** Std of the Gaussian noise added to planned actions, in [-1, 1] units (paper: 0.3). */
+  explorationNoise: number;
+  planner: PlannerSettings;
+  model: ModelSettings;
+  /** After these episode counts the model's weights are kept as snapshots (for later planning). */
+  snapshotEpisodes: number[];
+}
+
+/** One finished episode of the learning curve. */
+export interface EpisodeRecord {
+  episode: number;
+  kind: "random" | "planning";
+  /** Environment steps (after action repeat) once this episode ended, summed over episodes. */
+  envSteps: number;
+  return: number;
+  /** Mean losses of the updates after this episode (null before training starts). */
+  losses: RssmLosses | null;
+  seconds: number;
+}
+
+export interface PlanetRun {
+  model: Rssm;
+  replay: SequenceReplay;
+  curve: EpisodeRecord[];
+  /** Episodes resumed from disk rather than run now. */
+  resumedEpisodes: number;
+}
+
+export interface PlanetRunOptions {
+  seed: number;
+  /** Where replay, model and curve are saved after each episode; none: nothing is saved. */
+  dataDir?: string;
+  onProgress?: (progress: Progress) => void;
+  signal?: AbortSignal;
+  /** Label for progress messages. */
+  label?: string;
+}
+
+/** Maps an action in [-1, 1] to the environment's box. */
+export function scaleAction(normalized: ArrayLike<number>, spec: BoxSpec, out: Float32Array) {
+  for (let i = 0; i < out.length; i++) {
+    const unit = Math.min(1, Math.max(-1, normalized[i]));
+    out[i] = spec.low[i] + ((unit + 1) / 2) * (spec.high[i] - spec.low[i]);
+  }
+  return out;
+}
+
+/** Steps `env` `repeat` times with one action; returns the summed reward and whether it ended. */
+export function repeatAction(
+  env: Env<Float32Array>,
+  action: Float32Array,
+  repeat: number,
+): { reward: number; done: boolean; steps: number; observation: Float32Array } {
+  let reward = 0;
+  let observation: Float32Array | null = null;
+  for (let i = 0; i < repeat; i++) {
+    const result = env.step(action);
+    reward += result.reward;
+    observation = result.observation;
+    if (result.terminated || result.truncated) {
+      return { reward, done: true, steps: i + 1, observation };
+    }
+  }
+  return { reward, done: false, steps: repeat, observation: observation! };
+}
+
+export function continuousActionSpec(env: Env<Float32Array>): BoxSpec {
+  if (env.actionSpec.kind !== "box") {
+    throw new UserError(`${env.id}: PlaNet needs continuous actions`);
+  }
+  return env.actionSpec;
+}
+
+export function makeRssm(
+  env: Env<Float32Array>,
+  settings: ModelSettings,
+  seed: number,
+  observation?: ObservationModel,
+): Rssm {
+  return new Rssm({
+    observation: observation ?? { kind: "vector", size: boxSize(env.observationSpec) },
+    actionSize: boxSize(continuousActionSpec(env)),
+    ...settings,
+  }, new Rng(seed));
+}
+
+/** How an episode chooses its actions. */
+export type ActingMode =
+  | { kind: "random" }
+  | { kind: "cem"; settings: PlannerSettings; noise: number }
+  | { kind: "random-shooting"; candidates: number; planningHorizon: number };
+
+/**
+ * Runs one episode: the model filters each observation into a latent state and the acting mode
+ * picks the action. Returns the episode in the replay's layout and its real return.
+ */
+export function runEpisode(
+  env: Env<Float32Array>,
+  model: Rssm,
+  mode: ActingMode,
+  actionRepeat: number,
+  envSeed: number,
+  rng: Rng,
+  onDecision?: (decision: number, total: number) => void,
+): { episode: Episode; return: number; envSteps: number; planSeconds: number } {
+  const spec = continuousActionSpec(env);
+  const actionSize = boxSize(spec);
+  const observationSize = boxSize(env.observationSpec);
+  const recorder = new EpisodeRecorder(observationSize, actionSize);
+  const envAction = new Float32Array(actionSize);
+  const action = new Float32Array(actionSize);
+  const decisions = Math.ceil(env.maxEpisodeSteps / actionRepeat);
+  const planner = mode.kind === "cem"
+    ? new CemPlanner<RssmState>({
+      ...mode.settings,
+      actionSize,
+      actionLow: -1,
+      actionHigh: 1,
+    }, rng)
+    : null;
+  const observation = env.reset(envSeed);
+  recorder.start(observation);
+  let state: RssmState | null = null;
+  const advance = (previousAction: Float32Array, obs: Float32Array) => {
+    if (mode.kind === "random") return;
+    const next = tf.tidy(() => {
+      const start = state ?? model.initialState(1);
+      const posterior = model.observeStep(
+        start,
+        tf.tensor2d(previousAction, [1, actionSize]),
+        tf.tensor2d(obs, [1, observationSize]),
+      );
+      return [posterior.deterministic, posterior.stochastic];
+    });
+    if (state) tf.dispose([state.deterministic, state.stochastic]);
+    state = { deterministic: next[0], stochastic: next[1] };
+  };
+  advance(new Float32Array(actionSize), observation);
+  let total = 0;
+  let envSteps = 0;
+  let planSeconds = 0;
+  try {
+    for (let decision = 0; decision < decisions; decision++) {
+      const planStart = performance.now();
+      let plan: PlanResult | null = null;
+      if (mode.kind === "random") {
+        for (let i = 0; i < actionSize; i++) action[i] = rng.uniform(-1, 1);
+      } else if (mode.kind === "cem") {
+        plan = planner!.plan(model, state!);
+        for (let i = 0; i < actionSize; i++) {
+          action[i] = Math.min(1, Math.max(-1, plan.action[i] + mode.noise * rng.normal()));
+        }
+      } else {
+        plan = randomShootingPlan(model, state!, {
+          planningHorizon: mode.planningHorizon,
+          actionSize,
+          actionLow: -1,
+          actionHigh: 1,
+          candidates: mode.candidates,
+          sampling: "normal",
+        }, rng);
+        action.set(plan.action);
+      }
+      planSeconds += (performance.now() - planStart) / 1000;
+      const { reward, done, steps, observation: latest } = repeatAction(
+        env,
+        scaleAction(action, spec, envAction),
+        actionRepeat,
+      );
+      total += reward;
+      envSteps += steps;
+      recorder.record(action, reward, latest);
+      if (done) break;
+      advance(action, latest);
+      onDecision?.(decision + 1, decisions);
+    }
+  } finally {
+    if (state) tf.dispose([(state as RssmState).deterministic, (state as RssmState).stochastic]);
+  }
+  return { episode: recorder.finish(), return: total, envSteps, planSeconds };
+}
+
+/** Turns a sampled chunk batch into tensors and trains one step. */
+function trainOnce(
+  trainer: RssmTrainer,
+  replay: SequenceReplay,
+  config: PlanetConfig,
+  rng: Rng,
+): RssmLosses {
+  const chunkLength = Math.min(
+    config.chunkLength,
+    Math.min(...replay.episodes.map((e) => e.length)),
+  );
+  const chunks = replay.sample(config.batchSize, chunkLength, rng);
+  const stochasticSize = trainer.model.config.stochasticSize;
+  const noise = new Float32Array(config.batchSize * chunkLength * stochasticSize);
+  rng.fillNormal(noise);
+  const tensors = {
+    observations: tf.tensor3d(chunks.observations, [
+      config.batchSize,
+      chunkLength,
+      replay.observationSize,
+    ]),
+    actions: tf.tensor3d(chunks.actions, [config.batchSize, chunkLength, replay.actionSize]),
+    rewards: tf.tensor2d(chunks.rewards, [config.batchSize, chunkLength]),
+  };
+  const noiseTensor = tf.tensor3d(noise, [config.batchSize, chunkLength, stochasticSize]);
+  try {
+    return trainer.step(tensors, noiseTensor);
+  } finally {
+    tf.dispose([tensors.observations, tensors.actions, tensors.rewards, noiseTensor]);
+  }
+}
+
+/** FNV-1a of a JSON text, to tell configs apart in file names and checks. */
+export function configHash(value: unknown): string {
+  const text = JSON.stringify(value);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash.toString(16).padStart(8, "0");
+}
+
+const CHECKPOINT_MAGIC = "PLANET-RSSM-1";
+
+/**
+ * Saves the model's parameters (and the optimiser's moments, when given) to one binary file: a
+ * JSON header with names and shapes, then float32 values.
+ */
+export async function saveModelCheckpoint(
+  path: string,
+  model: Rssm,
+  trainer: RssmTrainer | null,
+  meta: Record<string, unknown>,
+): Promise<void> {
+  const entries: { name: string; shape: number[]; values: Float32Array }[] = [];
+  for (const [name, variable] of model.params.variables) {
+    entries.push({ name, shape: variable.shape, values: variable.dataSync() as Float32Array });
+  }
+  let optimizerCount = 0;
+  if (trainer) {
+    const weights = await trainer.optimizer.getWeights();
+    optimizerCount = weights.length;
+    weights.forEach((w, i) =>
+      entries.push({
+        name: `optimizer/${i}`,
+        shape: w.tensor.shape,
+        values: w.tensor.dataSync() as Float32Array,
+      })
+    );
+  }
+  const header = new TextEncoder().encode(JSON.stringify({
+    magic: CHECKPOINT_MAGIC,
+    meta,
+    updates: trainer?.updates ?? 0,
+    optimizerCount,
+    entries: entries.map(({ name, shape }) => ({ name, shape })),
+  }));
+  const headerBytes = Math.ceil(header.length / 4) * 4;
+  const floats = entries.reduce((sum, e) => sum + e.values.length, 0);
+  const out = new Uint8Array(4 + headerBytes + 4 * floats);
+  new DataView(out.buffer).setUint32(0, headerBytes, true);
+  out.fill(0x20, 4, 4 + headerBytes);
+  out.set(header, 4);
+  const data = new Float32Array(out.buffer, 4 + headerBytes, floats);
+  let offset = 0;
+  for (const e of entries) {
+    data.set(e.values, offset);
+    offset += e.values.length;
+  }
+  await writeFileAtomic(path, out);
+}
+
+/**
+ * Loads what `saveModelCheckpoint` wrote into `model` (and `trainer`). A missing file, a corrupt
+ * one, or one whose `meta` differs from `expectedMeta` is refused with a one-line UserError.
+ */
+export async function loadModelCheckpoint(
+  path: string,
+  model: Rssm,
+  trainer: RssmTrainer | null,
+  expectedMeta: Record<string, unknown>,
+): Promise<void> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await Deno.readFile(path);
+  } catch {
+    throw new UserError(`model checkpoint ${path} is missing`);
+  }
+  const fail = (what: string) => new UserError(`model checkpoint ${path}: ${what}`);
+  if (bytes.length < 4) throw fail("the file is truncated");
+  const copy = bytes.slice();
+  const headerBytes = new DataView(copy.buffer).getUint32(0, true);
+  if (4 + headerBytes > copy.length) throw fail("the file is truncated");
+  let header: {
+    magic: string;
+    meta: Record<string, unknown>;
+    updates: number;
+    optimizerCount: number;
+    entries: { name: string; shape: number[] }[];
+  };
+  try {
+    header = JSON.parse(new TextDecoder().decode(copy.subarray(4, 4 + headerBytes)));
+  } catch {
+    throw fail("the header is unreadable (corrupt file)");
+  }
+  if (header.magic !== CHECKPOINT_MAGIC) throw fail("not an RSSM checkpoint");
+  if (JSON.stringify(header.meta) !== JSON.stringify(expectedMeta)) {
+    throw fail(
+      `it was written for another config (${JSON.stringify(header.meta)}), expected ` +
+        JSON.stringify(expectedMeta),
+    );
+  }
+  const floats = header.entries.reduce((s, e) => s + e.shape.reduce((a, b) => a * b, 1), 0);
+  if (copy.length !== 4 + headerBytes + 4 * floats) throw fail("the file is truncated");
+  const data = new Float32Array(copy.buffer, 4 + headerBytes, floats);
+  let offset = 0;
+  const optimizerWeights: { name: string; tensor: tf.Tensor }[] = [];
+  const seen = new Set<string>();
+  for (const { name, shape } of header.entries) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const values = data.subarray(offset, offset + size);
+    offset += size;
+    if (name.startsWith("optimizer/")) {
+      if (trainer) optimizerWeights.push({ name, tensor: tf.tensor(values, shape) });
+      continue;
+    }
+    const variable = model.params.variables.get(name);
+    if (!variable || variable.shape.join() !== shape.join()) {
+      throw fail(`parameter ${name} [${shape}] does not fit the model`);
+    }
+    tf.tidy(() => variable.assign(tf.tensor(values, shape)));
+    seen.add(name);
+  }
+  if (seen.size !== model.params.variables.size) throw fail("some parameters are missing");
+  if (trainer && optimizerWeights.length > 0) {
+    await trainer.optimizer.setWeights(optimizerWeights);
+    tf.dispose(optimizerWeights.map((w) => w.tensor));
+    trainer.updates = header.updates;
+  }
+}
+
+interface SavedProgress {
+  configHash: string;
+  seed: number;
+  curve: EpisodeRecord[];
+}
+
+/** Where a run's files live. */
+export function planetFiles(dataDir: string) {
+  return {
+    progress: `${dataDir}/progress.json`,
+    replay: `${dataDir}/replay.bin`,
+    model: `${dataDir}/model.ckpt`,
+    snapshot: (episodes: number) => `${dataDir}/model-after-${episodes}-episodes.ckpt`,
+  };
+}
+
+/**
+ * Algorithm 1 of PlaNet on one environment and seed. Resumes from `dataDir` when a previous run
+ * of the same config saved episodes there.
+ */
+export async function trainPlanet(
+  makeEnv: () => Env<Float32Array>,
+  config: PlanetConfig,
+  options: PlanetRunOptions,
+): Promise<PlanetRun> {
+  const env = makeEnv();
+  const { seed } = options;
+  const hash = configHash({ config, seed, env: env.id });
+  const meta = { configHash: hash };
+  const model = makeRssm(env, config.model, seed);
+  const trainer = new RssmTrainer(model, {
+    learningRate: config.learningRate,
+    adamEpsilon: config.adamEpsilon,
+    gradClipNorm: config.gradClipNorm,
+  });
+  let replay = new SequenceReplay(
+    boxSize(env.observationSpec),
+    boxSize(continuousActionSpec(env)),
+  );
+  let curve: EpisodeRecord[] = [];
+  const files = options.dataDir ? planetFiles(options.dataDir) : null;
+  const report = options.onProgress ?? (() => {});
+  const label = options.label ?? `PlaNet seed ${seed}`;
+  const totalEpisodes = config.seedEpisodes + config.planningEpisodes;
+
+  if (files) {
+    const saved = await readJsonIfExists<SavedProgress>(files.progress).catch(() => {
+      throw new UserError(`${files.progress} is corrupt; delete it to start this run afresh`);
+    });
+    if (saved) {
+      if (saved.configHash !== hash) {
+        throw new UserError(
+          `${files.progress} was written for another config (hash ${saved.configHash}, this ` +
+            `run ${hash}); delete ${options.dataDir} or choose another dataDir`,
+        );
+      }
+      try {
+        replay = SequenceReplay.deserialize(await Deno.readFile(files.replay));
+      } catch (error) {
+        throw new UserError(`replay file ${files.replay}: ${(error as Error).message}`);
+      }
+      if (replay.numEpisodes < saved.curve.length) {
+        throw new UserError(
+          `replay file ${files.replay} holds ${replay.numEpisodes} episodes, ` +
+            `${files.progress} expects ${saved.curve.length}`,
+        );
+      }
+      // Episodes written after the last progress save belong to an unfinished update round.
+      replay.episodes.length = saved.curve.length;
+      if (saved.curve.length > 0) await loadModelCheckpoint(files.model, model, trainer, meta);
+      curve = saved.curve;
+    }
+  }
+  const resumedEpisodes = curve.length;
+
+  for (let episode = curve.length; episode < totalEpisodes; episode++) {
+    if (options.signal?.aborted) throw new UserError(`${label}: interrupted`);
+    const started = performance.now();
+    // Per-episode generators: a resumed run draws what the uninterrupted one would have.
+    const rng = new Rng(seed * 1_000_003 + episode * 7919 + 17);
+    const random = episode < config.seedEpisodes;
+    const result = runEpisode(
+      env,
+      model,
+      random
+        ? { kind: "random" }
+        : { kind: "cem", settings: config.planner, noise: config.explorationNoise },
+      config.actionRepeat,
+      seed * 10_007 + episode,
+      rng,
+      (decision, total) => {
+        if (decision % 10 === 0) {
+          report({
+            stage: label,
+            done: episode + decision / total,
+            total: totalEpisodes,
+            message: `episode ${episode + 1}: planning ${decision}/${total}`,
+          });
+        }
+      },
+    );
+    replay.addEpisode(result.episode);
+    let losses: RssmLosses | null = null;
+    if (episode >= config.seedEpisodes - 1) {
+      const sums = { reconstruction: 0, reward: 0, kl: 0, total: 0 };
+      for (let update = 0; update < config.updatesPerEpisode; update++) {
+        const step = trainOnce(trainer, replay, config, rng);
+        for (const key of Object.keys(sums) as (keyof RssmLosses)[]) sums[key] += step[key];
+        if (update % 10 === 9) {
+          report({
+            stage: label,
+            done: episode + 1,
+            total: totalEpisodes,
+            message: `episode ${episode + 1}: update ${update + 1}/${config.updatesPerEpisode}, ` +
+              `loss ${step.total.toFixed(2)}`,
+          });
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      }
+      const n = Math.max(1, config.updatesPerEpisode);
+      losses = {
+        reconstruction: sums.reconstruction / n,
+        reward: sums.reward / n,
+        kl: sums.kl / n,
+        total: sums.total / n,
+      };
+    }
+    const envSteps = (curve.at(-1)?.envSteps ?? 0) + result.envSteps;
+    curve.push({
+      episode: episode + 1,
+      kind: random ? "random" : "planning",
+      envSteps,
+      return: result.return,
+      losses,
+      seconds: (performance.now() - started) / 1000,
+    });
+    report({
+      stage: label,
+      done: episode + 1,
+      total: totalEpisodes,
+      message: `episode ${episode + 1} return ${result.return.toFixed(1)}`,
+    });
+    if (files) {
+      // Model first, then replay, then the progress file that says both are complete.
+      await saveModelCheckpoint(files.model, model, trainer, meta);
+      if (config.snapshotEpisodes.includes(episode + 1)) {
+        await saveModelCheckpoint(files.snapshot(episode + 1), model, null, meta);
+      }
+      await writeFileAtomic(files.replay, replay.serialize());
+      await writeJsonAtomic(files.progress, { configHash: hash, seed, curve });
+    }
+  }
+  trainer.dispose();
+  return { model, replay, curve, resumedEpisodes };
+}

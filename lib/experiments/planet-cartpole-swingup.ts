@@ -1,0 +1,194 @@
+/**
+ * PlaNet on the cart-pole swing-up (Hafner et al. 2019, "Learning Latent Dynamics for Planning
+ * from Pixels", Section 5, Table 1 and Figure 4): data efficiency against a model-free agent,
+ * planning with early and late models, CEM against random shooting, CEM on the true simulator,
+ * and open-loop predictions from pixels with the cost of planning in latent space.
+ *
+ * The laptop budget learns from state vectors with a smaller model and planner than the paper
+ * (GRU 64 and 16 stochastic units; 300 candidates x 5 iterations) and fewer episodes and seeds,
+ * so that the notebook finishes on a shared 2-core CPU; the pixel model sees 32x32 frames.
+ */
+import { CartPoleSwingupEnv } from "../envs/cartpole_swingup.ts";
+import {
+  drawPlanetFigures,
+  type PlanetExperimentConfig,
+  planetExperimentConfig,
+  type PlanetMetrics,
+  type PlanetTask,
+  runPlanetExperiment,
+} from "./planet-shared.ts";
+import type { Experiment } from "./types.ts";
+
+const task: PlanetTask = {
+  name: "planet-cartpole-swingup",
+  paper: "Hafner et al. (2019), PlaNet, Section 5, Table 1 (cartpole swing-up)",
+  makeEnv: () => new CartPoleSwingupEnv(),
+  published: {
+    planet: 821,
+    d4pg: 862,
+    a3c: 558,
+    cemTrueSimulator: 850,
+    planetEpisodes: 1_000,
+    modelFreeEpisodes: 100_000,
+  },
+};
+
+const PAPER_MODEL = {
+  deterministicSize: 200,
+  stochasticSize: 30,
+  hiddenSize: 200,
+  embedSize: 200,
+  convDepth: 32,
+  minStd: 0.1,
+  freeNats: 3,
+};
+
+const LAPTOP_MODEL = {
+  ...PAPER_MODEL,
+  deterministicSize: 64,
+  stochasticSize: 16,
+  hiddenSize: 64,
+  embedSize: 64,
+};
+
+/** Half of PlaNet's published 821, fixed before any run: "has learnt to swing up". */
+const THRESHOLD = 400;
+
+export const cartpoleBudgets: Record<"quick" | "laptop" | "paper", PlanetExperimentConfig> = {
+  quick: {
+    seeds: [0],
+    episodeSteps: 200,
+    returnThreshold: THRESHOLD,
+    planet: {
+      actionRepeat: 8,
+      seedEpisodes: 1,
+      planningEpisodes: 1,
+      updatesPerEpisode: 4,
+      batchSize: 4,
+      chunkLength: 10,
+      learningRate: 1e-3,
+      adamEpsilon: 1e-4,
+      gradClipNorm: 1000,
+      explorationNoise: 0.3,
+      planner: { planningHorizon: 6, candidates: 40, elites: 4, iterations: 2 },
+      model: {
+        ...PAPER_MODEL,
+        deterministicSize: 16,
+        stochasticSize: 4,
+        hiddenSize: 16,
+        embedSize: 16,
+      },
+    },
+    sac: { hiddenSize: 16, batchSize: 16, randomSteps: 10, updateAfter: 10, evaluationEpisodes: 1 },
+    trueSimulatorEpisodes: 1,
+    evaluationEpisodes: 1,
+    pixels: {
+      imageSize: 32,
+      episodes: 1,
+      updates: 2,
+      batchSize: 2,
+      chunkLength: 6,
+      model: {
+        ...PAPER_MODEL,
+        deterministicSize: 16,
+        stochasticSize: 4,
+        hiddenSize: 16,
+        convDepth: 2,
+      },
+      context: 3,
+      openLoopSteps: 8,
+      timingCandidates: 20,
+    },
+  },
+  laptop: {
+    seeds: [0, 1],
+    episodeSteps: 1000,
+    returnThreshold: THRESHOLD,
+    planet: {
+      actionRepeat: 8,
+      seedEpisodes: 5,
+      planningEpisodes: 10,
+      updatesPerEpisode: 50,
+      batchSize: 16,
+      chunkLength: 50,
+      learningRate: 1e-3,
+      adamEpsilon: 1e-4,
+      gradClipNorm: 1000,
+      explorationNoise: 0.3,
+      planner: { planningHorizon: 12, candidates: 300, elites: 30, iterations: 5 },
+      model: LAPTOP_MODEL,
+    },
+    sac: {
+      hiddenSize: 64,
+      batchSize: 64,
+      randomSteps: 500,
+      updateAfter: 250,
+      evaluationEpisodes: 2,
+    },
+    trueSimulatorEpisodes: 1,
+    evaluationEpisodes: 1,
+    pixels: {
+      imageSize: 32,
+      episodes: 5,
+      updates: 150,
+      batchSize: 8,
+      chunkLength: 20,
+      model: { ...LAPTOP_MODEL, convDepth: 8 },
+      context: 5,
+      openLoopSteps: 30,
+      timingCandidates: 300,
+    },
+  },
+  paper: {
+    seeds: [0, 1, 2, 3, 4],
+    episodeSteps: 1000,
+    returnThreshold: THRESHOLD,
+    planet: {
+      actionRepeat: 8,
+      seedEpisodes: 5,
+      planningEpisodes: 995,
+      updatesPerEpisode: 100,
+      batchSize: 50,
+      chunkLength: 50,
+      learningRate: 1e-3,
+      adamEpsilon: 1e-4,
+      gradClipNorm: 1000,
+      explorationNoise: 0.3,
+      planner: { planningHorizon: 12, candidates: 1000, elites: 100, iterations: 10 },
+      model: PAPER_MODEL,
+    },
+    sac: {
+      hiddenSize: 256,
+      batchSize: 256,
+      randomSteps: 5000,
+      updateAfter: 1000,
+      evaluationEpisodes: 5,
+    },
+    trueSimulatorEpisodes: 5,
+    evaluationEpisodes: 5,
+    pixels: {
+      imageSize: 64,
+      episodes: 100,
+      updates: 10_000,
+      batchSize: 50,
+      chunkLength: 50,
+      model: { ...PAPER_MODEL, embedSize: 1024 },
+      context: 5,
+      openLoopSteps: 45,
+      timingCandidates: 1000,
+    },
+  },
+};
+
+export const planetCartpoleSwingup: Experiment<PlanetExperimentConfig, PlanetMetrics> = {
+  name: task.name,
+  paper: task.paper,
+  summary: "PlaNet (RSSM + CEM) against SAC on the cart-pole swing-up from states; planning " +
+    "with early and late models; CEM vs random shooting; open-loop frames from pixels",
+  notebook: "notebooks/03-planet.ipynb",
+  configSchema: planetExperimentConfig,
+  budgets: cartpoleBudgets,
+  expectedSeconds: { quick: 25, laptop: 1500, paper: 30 * 24 * 3600 },
+  run: (config, options) => runPlanetExperiment(task, config, options),
+  drawFigures: drawPlanetFigures,
+};

@@ -1,0 +1,146 @@
+import assert from "node:assert/strict";
+import { tf } from "../../lib/tensor/mod.ts";
+import { UserError } from "../../lib/errors.ts";
+import { PendulumEnv } from "../../lib/envs/pendulum.ts";
+import {
+  loadModelCheckpoint,
+  makeRssm,
+  type PlanetConfig,
+  planetFiles,
+  repeatAction,
+  scaleAction,
+  trainPlanet,
+} from "../../lib/agents/planet.ts";
+import { TimeLimitEnv } from "../../lib/experiments/planet-shared.ts";
+
+const TINY: PlanetConfig = {
+  actionRepeat: 2,
+  seedEpisodes: 1,
+  planningEpisodes: 2,
+  updatesPerEpisode: 3,
+  batchSize: 3,
+  chunkLength: 8,
+  learningRate: 1e-3,
+  adamEpsilon: 1e-4,
+  gradClipNorm: 1000,
+  explorationNoise: 0.3,
+  planner: { planningHorizon: 4, candidates: 20, elites: 4, iterations: 2 },
+  model: {
+    deterministicSize: 8,
+    stochasticSize: 3,
+    hiddenSize: 8,
+    embedSize: 8,
+    convDepth: 2,
+    minStd: 0.1,
+    freeNats: 3,
+  },
+  snapshotEpisodes: [1],
+};
+
+const makeEnv = () => new TimeLimitEnv(new PendulumEnv(), 30);
+
+Deno.test("PlaNet agent loop", async (t) => {
+  await t.step("actions in [-1, 1] map onto the environment's box", () => {
+    const spec = new PendulumEnv().actionSpec;
+    const out = new Float32Array(1);
+    assert.equal(scaleAction([-1], spec, out)[0], -2);
+    assert.equal(scaleAction([1], spec, out)[0], 2);
+    assert.equal(scaleAction([0.25], spec, out)[0], 0.5);
+    assert.equal(scaleAction([7], spec, out)[0], 2);
+  });
+
+  await t.step("action repeat sums the rewards of the repeated steps", () => {
+    const a = new PendulumEnv(), b = new PendulumEnv();
+    a.reset(4);
+    b.reset(4);
+    const action = new Float32Array([0.7]);
+    const repeated = repeatAction(a, action, 3);
+    let expected = 0;
+    for (let i = 0; i < 3; i++) expected += b.step(action).reward;
+    assert.ok(Math.abs(repeated.reward - expected) < 1e-9);
+    assert.equal(repeated.steps, 3);
+    // The observation is the one after the last repeated step.
+    assert.ok(Math.abs(repeated.observation[0] - Math.cos(b.getState()[0])) < 1e-6);
+    assert.ok(Math.abs(repeated.observation[2] - b.getState()[1]) < 1e-5);
+  });
+
+  const dirA = await Deno.makeTempDir({ prefix: "planet-a-" });
+  const dirB = await Deno.makeTempDir({ prefix: "planet-b-" });
+  let uninterrupted: number[] = [];
+
+  await t.step(
+    "a run collects seed and planning episodes and counts environment steps",
+    async () => {
+      const run = await trainPlanet(makeEnv, TINY, { seed: 3, dataDir: dirA });
+      assert.deepEqual(run.curve.map((e) => e.kind), ["random", "planning", "planning"]);
+      assert.deepEqual(run.curve.map((e) => e.envSteps), [30, 60, 90]);
+      assert.equal(run.replay.numEpisodes, 3);
+      // 30 steps at action repeat 2: 15 decisions, plus the first observation.
+      assert.equal(run.replay.episodes[0].length, 16);
+      assert.ok(
+        run.curve.slice(0).every((e) => e.losses !== null && Number.isFinite(e.losses.total)),
+      );
+      uninterrupted = run.curve.map((e) => e.return);
+      run.model.dispose();
+    },
+  );
+
+  await t.step("an interrupted run resumes with no episode lost and the same results", async () => {
+    const controller = new AbortController();
+    await assert.rejects(
+      trainPlanet(makeEnv, TINY, {
+        seed: 3,
+        dataDir: dirB,
+        signal: controller.signal,
+        onProgress: (p) => {
+          // Stop once the second episode has finished.
+          if (p.message?.startsWith("episode 2 return")) controller.abort();
+        },
+      }),
+      /interrupted/,
+    );
+    const saved = JSON.parse(await Deno.readTextFile(planetFiles(dirB).progress));
+    assert.equal(saved.curve.length, 2);
+    const resumed = await trainPlanet(makeEnv, TINY, { seed: 3, dataDir: dirB });
+    assert.equal(resumed.resumedEpisodes, 2);
+    assert.equal(resumed.replay.numEpisodes, 3);
+    assert.deepEqual(resumed.curve.map((e) => e.return), uninterrupted);
+    resumed.model.dispose();
+  });
+
+  await t.step("a finished run reloads without collecting anything", async () => {
+    const before = tf.memory().numTensors;
+    const again = await trainPlanet(makeEnv, TINY, { seed: 3, dataDir: dirA });
+    assert.equal(again.resumedEpisodes, 3);
+    again.model.dispose();
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  await t.step("files of another config are refused, naming the file", async () => {
+    await assert.rejects(
+      trainPlanet(makeEnv, { ...TINY, updatesPerEpisode: 4 }, { seed: 3, dataDir: dirA }),
+      (error: unknown) =>
+        error instanceof UserError && error.message.includes("progress.json") &&
+        error.message.includes("another config"),
+    );
+  });
+
+  await t.step("a corrupt or foreign checkpoint is refused, naming the file", async () => {
+    const model = makeRssm(makeEnv(), TINY.model, 3);
+    const path = `${dirA}/broken.ckpt`;
+    await Deno.writeFile(path, new Uint8Array([9, 0, 0, 0, 1, 2]));
+    await assert.rejects(
+      loadModelCheckpoint(path, model, null, {}),
+      (error: unknown) => error instanceof UserError && error.message.includes(path),
+    );
+    await assert.rejects(
+      loadModelCheckpoint(planetFiles(dirA).model, model, null, { configHash: "other" }),
+      /another config/,
+    );
+    await assert.rejects(loadModelCheckpoint(`${dirA}/none.ckpt`, model, null, {}), /missing/);
+    model.dispose();
+  });
+
+  await Deno.remove(dirA, { recursive: true });
+  await Deno.remove(dirB, { recursive: true });
+});

@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { UserError } from "../../lib/errors.ts";
+import { resolveConfig } from "../../lib/experiments/runner.ts";
+import { planetCartpoleSwingup } from "../../lib/experiments/planet-cartpole-swingup.ts";
+import { planetPendulum } from "../../lib/experiments/planet-pendulum.ts";
+import { planetClaims, type PlanetMetrics } from "../../lib/experiments/planet-shared.ts";
+
+Deno.test("PlaNet experiments", async (t) => {
+  await t.step("every budget passes its schema", () => {
+    for (const experiment of [planetCartpoleSwingup, planetPendulum]) {
+      for (const budget of ["quick", "laptop", "paper"] as const) {
+        resolveConfig(experiment, budget);
+      }
+    }
+  });
+
+  await t.step("a value out of range fails naming the field", () => {
+    assert.throws(
+      () =>
+        resolveConfig(planetCartpoleSwingup, "quick", {
+          overrides: {
+            planet: {
+              ...planetCartpoleSwingup.budgets.quick.planet,
+              planner: { planningHorizon: 6, candidates: 10, elites: 20, iterations: 2 },
+            },
+          },
+        }),
+      (error: unknown) =>
+        error instanceof UserError && error.message.includes("planet.planner.elites"),
+    );
+  });
+
+  const dataDir = await Deno.makeTempDir({ prefix: "planet-experiment-" });
+  const config = resolveConfig(planetCartpoleSwingup, "quick");
+  let firstClaims = "";
+
+  await t.step("the quick budget runs end to end with every stage and claim", async () => {
+    const result = await planetCartpoleSwingup.run(config, { dataDir, budget: "quick" });
+    assert.equal(result.experiment, "planet-cartpole-swingup");
+    assert.match(result.backend, /\(/);
+    assert.deepEqual(Object.keys(result.stageSeconds!), [
+      "planet",
+      "sac",
+      "true-simulator-cem",
+      "checkpoint-planning",
+      "pixels",
+    ]);
+    const ids = result.claims.map((c) => c.id);
+    assert.deepEqual(ids, [
+      "data-efficiency",
+      "final-return",
+      "cem-true-simulator",
+      "better-model-better-actions",
+      "cem-beats-random-shooting",
+      "latent-planning-is-cheaper",
+    ]);
+    for (const claim of result.claims) assert.equal(typeof claim.holds, "boolean");
+    const m = result.metrics;
+    assert.deepEqual(m.planet.envSteps, [200, 400]);
+    assert.equal(m.sac.envSteps.at(-1), 400, "SAC gets the same environment steps");
+    assert.ok(m.pixels!.latentMsPerPlan > 0 && m.pixels!.framesMsPerPlan > 0);
+    firstClaims = JSON.stringify(result.claims.slice(0, 5));
+  });
+
+  await t.step("a rerun reuses every finished stage", async () => {
+    const started = performance.now();
+    const again = await planetCartpoleSwingup.run(config, { dataDir, budget: "quick" });
+    // Timing claims are measured again only if the pixel stage reruns; it does not.
+    assert.equal(JSON.stringify(again.claims.slice(0, 5)), firstClaims);
+    assert.ok(performance.now() - started < 1500, "stages were recomputed");
+  });
+
+  await t.step("stage files of another config are refused, naming the file", async () => {
+    await assert.rejects(
+      planetCartpoleSwingup.run({ ...config, trueSimulatorEpisodes: 2 }, { dataDir }),
+      (error: unknown) =>
+        error instanceof UserError && error.message.includes("true-simulator-cem.json") &&
+        error.message.includes("another config"),
+    );
+  });
+
+  await Deno.remove(dataDir, { recursive: true });
+});
+
+function metrics(overrides: Partial<PlanetMetrics>): PlanetMetrics {
+  return {
+    returnThreshold: 400,
+    episodeSteps: 1000,
+    actionRepeat: 8,
+    planet: { envSteps: [1000, 2000], mean: [100, 500], std: [0, 0], perSeed: [[100, 500]] },
+    sac: { envSteps: [1000, 2000], mean: [50, 60], std: [0, 0], perSeed: [[50, 60]] },
+    sacEvaluation: { envSteps: [], mean: [], std: [] },
+    stepsToThreshold: { planet: [2000], sac: [null], ratio: 1, ratioIsLowerBound: true },
+    finalReturn: { planet: [500], sac: [60] },
+    trueSimulator: null,
+    checkpoints: null,
+    pixels: null,
+    published: null,
+    ...overrides,
+  };
+}
+
+Deno.test("PlaNet claim rules", async (t) => {
+  await t.step("data efficiency holds only at a ratio of ten or more", () => {
+    const low = planetClaims(metrics({}))[0];
+    assert.equal(low.holds, false);
+    assert.match(low.ours, /at least 1\.0x/);
+    const high = planetClaims(
+      metrics({
+        stepsToThreshold: { planet: [2000], sac: [30000], ratio: 15, ratioIsLowerBound: false },
+      }),
+    )[0];
+    assert.equal(high.holds, true);
+  });
+  await t.step("no ratio when PlaNet never reached the threshold", () => {
+    const claim = planetClaims(
+      metrics({
+        stepsToThreshold: { planet: [null], sac: [null], ratio: null, ratioIsLowerBound: false },
+      }),
+    )[0];
+    assert.equal(claim.holds, false);
+    assert.match(claim.ours, /no ratio/);
+  });
+  await t.step("early against late model follows the measured returns", () => {
+    const base = { earlyEpisode: 5, finalEpisode: 15, randomShooting: [10], modelEvaluations: 1 };
+    const better = planetClaims(metrics({ checkpoints: { ...base, early: [100], late: [300] } }));
+    assert.equal(better.find((c) => c.id === "better-model-better-actions")!.holds, true);
+    const worse = planetClaims(metrics({ checkpoints: { ...base, early: [300], late: [100] } }));
+    assert.equal(worse.find((c) => c.id === "better-model-better-actions")!.holds, false);
+  });
+});
