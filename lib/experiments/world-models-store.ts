@@ -1,0 +1,192 @@
+/**
+ * Stage files of the World Models experiments (Ha & Schmidhuber 2018): each stage (rollouts, V,
+ * z sequences, M, C) is saved under the run's data folder as it ends, as a binary file of named
+ * arrays and a JSON manifest holding the hash of the config fields the stage depends on. A rerun
+ * loads a finished stage instead of redoing it; a file from another config, or a truncated or
+ * corrupt one, is refused with a one-line `UserError` naming the file, never silently used.
+ */
+import { UserError } from "../errors.ts";
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
+import type { ParameterSet } from "../models/nn.ts";
+import { tf } from "../tensor/mod.ts";
+
+type StoredArray = Float32Array | Uint8Array | Int32Array;
+const DTYPES = { float32: Float32Array, uint8: Uint8Array, int32: Int32Array } as const;
+type DtypeName = keyof typeof DTYPES;
+
+interface Manifest {
+  stage: string;
+  format: 1;
+  /** Hash of `fields`. */
+  hash: string;
+  /** The config fields this stage depends on, kept readable to name what differs. */
+  fields: Record<string, unknown>;
+  arrays: { name: string; dtype: DtypeName; length: number }[];
+  meta: Record<string, unknown>;
+}
+
+/** JSON with sorted keys, so equal configs hash equally. */
+function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(",")}]`;
+  if (value && typeof value === "object") {
+    const keys = Object.keys(value as object).sort();
+    return `{${
+      keys.map((k) =>
+        `${JSON.stringify(k)}:${stableStringify((value as Record<string, unknown>)[k])}`
+      ).join(",")
+    }}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** FNV-1a 64-bit (as two 32-bit halves) of the stable JSON: enough to tell configs apart. */
+export function hashFields(fields: Record<string, unknown>): string {
+  const text = stableStringify(fields);
+  let h1 = 0x811c9dc5, h2 = 0xcbf29ce4;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c, 0x01000193 ^ 0x5bd1e995) >>> 0;
+  }
+  return h1.toString(16).padStart(8, "0") + h2.toString(16).padStart(8, "0");
+}
+
+function dtypeOf(array: StoredArray): DtypeName {
+  if (array instanceof Float32Array) return "float32";
+  if (array instanceof Int32Array) return "int32";
+  return "uint8";
+}
+
+export interface LoadedStage {
+  arrays: Record<string, StoredArray>;
+  meta: Record<string, unknown>;
+}
+
+export class StageStore {
+  constructor(readonly dir: string) {}
+
+  #paths(stage: string) {
+    return { manifest: `${this.dir}/${stage}.json`, data: `${this.dir}/${stage}.bin` };
+  }
+
+  /** Saves a finished stage: the data first, the manifest last (it marks the stage done). */
+  async save(
+    stage: string,
+    fields: Record<string, unknown>,
+    arrays: Record<string, StoredArray>,
+    meta: Record<string, unknown> = {},
+  ): Promise<void> {
+    const paths = this.#paths(stage);
+    const entries = Object.entries(arrays);
+    let total = 0;
+    for (const [, a] of entries) total += a.byteLength + ((8 - (a.byteLength % 8)) % 8);
+    const bytes = new Uint8Array(total);
+    let offset = 0;
+    for (const [, a] of entries) {
+      bytes.set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), offset);
+      offset += a.byteLength + ((8 - (a.byteLength % 8)) % 8);
+    }
+    await writeFileAtomic(paths.data, bytes);
+    const manifest: Manifest = {
+      stage,
+      format: 1,
+      hash: hashFields(fields),
+      fields,
+      arrays: entries.map(([name, a]) => ({ name, dtype: dtypeOf(a), length: a.length })),
+      meta,
+    };
+    await writeJsonAtomic(paths.manifest, manifest);
+  }
+
+  /**
+   * Loads a finished stage, or null when it was never saved. Throws a `UserError` when the
+   * stage was written for other config values or its files are damaged.
+   */
+  async load(stage: string, fields: Record<string, unknown>): Promise<LoadedStage | null> {
+    const paths = this.#paths(stage);
+    let manifest: Manifest | null;
+    try {
+      manifest = await readJsonIfExists<Manifest>(paths.manifest);
+    } catch {
+      throw new UserError(`${paths.manifest} is corrupt (not valid JSON); delete it to redo it`);
+    }
+    if (manifest === null) return null;
+    if (
+      manifest.format !== 1 || manifest.stage !== stage || !Array.isArray(manifest.arrays) ||
+      typeof manifest.hash !== "string"
+    ) {
+      throw new UserError(`${paths.manifest} is not a ${stage} stage file; delete it to redo it`);
+    }
+    if (manifest.hash !== hashFields(fields)) {
+      const differing = Object.keys({ ...fields, ...manifest.fields }).filter((k) =>
+        stableStringify(fields[k]) !== stableStringify(manifest!.fields?.[k])
+      );
+      throw new UserError(
+        `${paths.manifest} was written for another config (differs in ${
+          differing.join(", ") || "its hash"
+        }); delete ${this.dir} or use another data folder`,
+      );
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = await Deno.readFile(paths.data);
+    } catch {
+      throw new UserError(`${paths.data} is missing though ${paths.manifest} exists`);
+    }
+    const arrays: Record<string, StoredArray> = {};
+    let offset = 0;
+    for (const { name, dtype, length } of manifest.arrays) {
+      const Type = DTYPES[dtype];
+      if (!Type) throw new UserError(`${paths.manifest}: unknown dtype ${dtype} for ${name}`);
+      const byteLength = length * Type.BYTES_PER_ELEMENT;
+      if (offset + byteLength > bytes.length) {
+        throw new UserError(
+          `${paths.data} is truncated (${bytes.length} bytes, ${name} needs more); delete it`,
+        );
+      }
+      arrays[name] = new Type(bytes.slice(offset, offset + byteLength).buffer);
+      offset += byteLength + ((8 - (byteLength % 8)) % 8);
+    }
+    if (offset !== bytes.length) {
+      throw new UserError(
+        `${paths.data} has ${bytes.length} bytes, its manifest describes ${offset}; delete it`,
+      );
+    }
+    return { arrays, meta: manifest.meta ?? {} };
+  }
+
+  /** Saves a model's parameters as a stage. */
+  saveParameters(
+    stage: string,
+    fields: Record<string, unknown>,
+    params: ParameterSet,
+    meta: Record<string, unknown> = {},
+  ): Promise<void> {
+    const arrays: Record<string, Float32Array> = {};
+    for (const [name, variable] of params.variables) {
+      arrays[name] = variable.dataSync() as Float32Array;
+    }
+    return this.save(stage, fields, arrays, meta);
+  }
+
+  /** Loads a model's parameters saved by `saveParameters`; false when never saved. */
+  async loadParameters(
+    stage: string,
+    fields: Record<string, unknown>,
+    params: ParameterSet,
+  ): Promise<Record<string, unknown> | null> {
+    const loaded = await this.load(stage, fields);
+    if (!loaded) return null;
+    const file = this.#paths(stage).data;
+    for (const [name, variable] of params.variables) {
+      const values = loaded.arrays[name];
+      if (!(values instanceof Float32Array) || values.length !== variable.size) {
+        throw new UserError(`${file}: parameter ${name} is missing or has the wrong size`);
+      }
+    }
+    for (const [name, variable] of params.variables) {
+      tf.tidy(() => variable.assign(tf.tensor(loaded.arrays[name], variable.shape)));
+    }
+    return loaded.meta;
+  }
+}
