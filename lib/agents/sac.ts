@@ -1,14 +1,16 @@
 /**
- * Soft Actor-Critic (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications",
- * Sections 4 and 5, Algorithm 1), the model-free baseline the PlaNet reproduction compares with.
+ * Soft Actor-Critic (Haarnoja et al. 2018, "Soft Actor-Critic Algorithms and Applications":
+ * Section 4 for the soft actor-critic updates, Section 5 for the automatic temperature, Section 6
+ * and Algorithm 1 for the practical algorithm, Appendix C for the action bounds, Appendix D for the
+ * hyperparameters), the model-free baseline the PlaNet reproduction compares with.
  *
  * - Two Q networks, each with a target copy moved by Polyak averaging (tau = 0.005); the smaller
- *   of the two targets is bootstrapped: y = r + gamma (1 - done) (min_i Q'_i(s', a') - alpha log pi(a'|s'))
- *   with a' drawn from the current policy (Eq. 3 and the clipped double-Q trick of Section 5).
- * - A Gaussian policy squashed by tanh, its log-density corrected by the Jacobian of the squash
- *   (Appendix C, Eq. 21), trained by reparameterisation to minimise E[alpha log pi - min_i Q_i].
- * - The temperature alpha tuned automatically towards a target entropy of -|A| (Section 5, Eq. 18),
- *   optimised as log alpha so it stays positive.
+ *   of the two target values is bootstrapped,
+ *     y = r + gamma (1 - terminal) (min_i Q'_i(s', a') - alpha log pi(a'|s')),  a' ~ pi(.|s').
+ * - A Gaussian policy squashed by tanh, its log-density corrected by the Jacobian of the squash,
+ *   trained by reparameterisation to minimise E[alpha log pi(a|s) - min_i Q_i(s, a)].
+ * - The temperature alpha tuned towards a target entropy of -|A|, optimised as log alpha so it
+ *   stays positive.
  * - Adam with learning rate 3e-4 everywhere, two hidden layers of 256 ReLU units, batch 256,
  *   gamma 0.99, one gradient step per environment step after a warm-up of uniform random actions.
  *
@@ -53,7 +55,10 @@ export const sacConfigSchema = z.object({
 
 export type SacConfig = z.infer<typeof sacConfigSchema>;
 
-/** The published hyperparameters (Haarnoja et al. 2018, Appendix D, Table 1). */
+/**
+ * The published hyperparameters (Haarnoja et al. 2018, Appendix D). The warm-up lengths are not
+ * in the paper's table; these are the usual choices of public implementations.
+ */
 export const SAC_PAPER_CONFIG: SacConfig = {
   hiddenSize: 256,
   hiddenLayers: 2,
@@ -113,7 +118,7 @@ export function squashedGaussian(
 }
 
 /**
- * The soft Bellman target of the Q networks (Eq. 3 with two target critics):
+ * The soft Bellman target of the Q networks, with two target critics:
  *   y = r + gamma (1 - terminal) (min(Q'_1, Q'_2) - alpha log pi(a'|s')).
  * All inputs are [batch] except the scalars.
  */
@@ -222,7 +227,7 @@ export class SacAgent {
     this.config = sacConfigSchema.parse(config);
     this.observationSize = observationSize;
     this.actionSize = actionSize;
-    this.targetEntropy = config.targetEntropy ?? -actionSize;
+    this.targetEntropy = this.config.targetEntropy ?? -actionSize;
     this.#rng = rng;
     this.#actionCenter = new Float32Array(actionSize);
     this.#actionHalfRange = new Float32Array(actionSize).fill(1);
@@ -685,3 +690,38 @@ export async function trainSac(
     agent,
   };
 }
+
+/**
+ * `deno run -A lib/agents/sac.ts ENV_ID [--steps N] [--seed S] [--every N] [--paper]` trains SAC
+ * on a registered environment and prints its evaluation curve (laptop config unless --paper).
+ */
+async function main(args: string[]): Promise<void> {
+  const option = (name: string, fallback: number) => {
+    const index = args.indexOf(`--${name}`);
+    return index >= 0 ? Number(args[index + 1]) : fallback;
+  };
+  const id = args.find((arg, i) => !arg.startsWith("--") && !args[i - 1]?.startsWith("--"));
+  if (!id) throw new UserError("usage: lib/agents/sac.ts ENV_ID [--steps N] [--seed S] [--paper]");
+  const { makeEnv } = await import("../envs/registry.ts");
+  const environmentSteps = option("steps", 10_000);
+  const config = args.includes("--paper") ? SAC_PAPER_CONFIG : SAC_LAPTOP_CONFIG;
+  const result = await trainSac(makeEnv(id), config, {
+    environmentSteps,
+    seed: option("seed", 0),
+    evaluateEvery: option("every", Math.max(1, Math.floor(environmentSteps / 10))),
+    onProgress: (progress) => {
+      if (progress.message?.startsWith("evaluation")) console.log(progress.message);
+    },
+  });
+  const last = result.lastLosses;
+  console.log(
+    `${id}: ${environmentSteps} steps, ${result.gradientSteps} updates in ` +
+      `${result.wallSeconds.toFixed(0)} s; final evaluation ` +
+      `${result.evaluation.meanReturn.at(-1)!.toFixed(1)} ± ${
+        result.evaluation.stdReturn.at(-1)!.toFixed(1)
+      }` + (last ? `; alpha ${last.temperature.toFixed(3)}` : ""),
+  );
+  result.agent.dispose();
+}
+
+if (import.meta.main) await main(Deno.args);

@@ -1,6 +1,6 @@
 /**
- * The cross-entropy method (CEM) planner of PlaNet (Hafner et al. 2019, Section 3, "Planning
- * algorithm", and Appendix: Algorithm 2).
+ * The cross-entropy method (CEM) planner of PlaNet (Hafner et al. 2019, Section 2, "Planning
+ * algorithm", and Algorithm 2 in the appendix).
  *
  * The belief over open-loop action sequences is a diagonal Gaussian, N(0, I) at first. Each
  * iteration samples J candidate sequences, clips them to the action bounds, asks the model for

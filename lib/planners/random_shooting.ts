@@ -1,8 +1,9 @@
 /**
- * Random shooting: the simplest shooting planner, the baseline PlaNet's CEM planner is compared
- * with (Hafner et al. 2019, Section 3 names it among the alternatives; see also Nagabandi et al.
- * 2018). Sample N open-loop action sequences once, evaluate them with the model in batched
- * passes, execute the first action of the best.
+ * Random shooting (as used by Nagabandi et al. 2018, "Neural Network Dynamics for Model-Based
+ * Deep Reinforcement Learning with Model-Free Fine-Tuning"): the simplest shooting planner and the
+ * natural baseline for PlaNet's CEM (Hafner et al. 2019, Section 2, "Planning algorithm"). Sample
+ * N open-loop action sequences once, evaluate them with the model in batched passes, execute the
+ * first action of the best.
  *
  * With N = J x I it costs as many model evaluations as CEM with J candidates and I iterations.
  */

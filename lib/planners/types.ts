@@ -1,5 +1,5 @@
 /**
- * What the shooting planners of PlaNet (Hafner et al. 2019, Section 3, "Planning algorithm") need
+ * What the shooting planners of PlaNet (Hafner et al. 2019, Section 2, "Planning algorithm") need
  * from a model, and what they hand back.
  *
  * A planner proposes many open-loop action sequences at once and asks the model for the return
