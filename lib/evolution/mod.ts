@@ -1,0 +1,16 @@
+/**
+ * Evolution strategies: CMA-ES (Hansen 2016) with its symmetric eigensolver, and a pool that
+ * spreads fitness evaluation over all cores, as the World Models paper (Ha & Schmidhuber 2018)
+ * evolves its controllers.
+ */
+export { CmaEs } from "./cmaes.ts";
+export type { CmaEsBest, CmaEsOptions } from "./cmaes.ts";
+export { symmetricEigen } from "./eigen.ts";
+export type { SymmetricEigen } from "./eigen.ts";
+export { availableCores, FitnessPool } from "./parallel.ts";
+export type {
+  EvaluateOptions,
+  FitnessModule,
+  FitnessPoolOptions,
+  FitnessTask,
+} from "./parallel.ts";
