@@ -25,7 +25,9 @@
  *
  * `trackState()` exposes the true state (car pose and speed, track centre line, tile progress)
  * for the scripted driver `scriptedCarRacingAction`, a pure-pursuit controller with speed control
- * that shows the task is solvable.
+ * that shows the task is solvable: it scores 915 on average over 20 tracks, while a uniformly
+ * random policy scores -38 +- 4 (bench/envs_pixels.ts). For batches, step copies together with
+ * `new VectorEnv(() => new CarRacing(), n)` (lib/envs/vector.ts), which handles Uint8Array frames.
  */
 import { Rng } from "../rng.ts";
 import { EpisodeOrderError } from "./classic_env.ts";
@@ -165,9 +167,9 @@ export class CarRacing implements Env<Uint8Array> {
             `call reset() to start a new one`,
       );
     }
-    const [steer, gas, brake] = readBoxAction(this.id, action, this.actionSpec, this.#action);
+    const controls = readBoxAction(this.id, action, this.actionSpec, this.#action);
     const car = this.#car;
-    car.control(steer, gas, brake);
+    car.control(controls[0], controls[1], controls[2]);
     for (let i = 0; i < 4; i++) {
       const onRoad = this.#raster.tileAt(car.wheelX[i], car.wheelY[i]) >= 0;
       this.#frictionLimit[i] = onRoad ? FRICTION_LIMIT : FRICTION_LIMIT * GRASS_FRICTION_FACTOR;

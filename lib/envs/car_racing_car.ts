@@ -142,7 +142,7 @@ export class Car {
    */
   step(dt: number, frictionLimit: Float64Array): void {
     const cosA = Math.cos(this.angle), sinA = Math.sin(this.angle);
-    const [comX, comY] = CAR_CENTRE_OF_MASS;
+    const comX = CAR_CENTRE_OF_MASS[0], comY = CAR_CENTRE_OF_MASS[1];
     // Velocity of the centre of mass from the origin's velocity.
     const armComX = cosA * comX - sinA * comY, armComY = sinA * comX + cosA * comY;
     let comVelocityX = this.velocityX - this.angularVelocity * armComY;
@@ -220,7 +220,7 @@ export class Car {
   updateWheelPositions(): void {
     const cosA = Math.cos(this.angle), sinA = Math.sin(this.angle);
     for (let i = 0; i < 4; i++) {
-      const [localX, localY] = WHEEL_POSITIONS[i];
+      const localX = WHEEL_POSITIONS[i][0], localY = WHEEL_POSITIONS[i][1];
       this.wheelX[i] = this.x + cosA * localX - sinA * localY;
       this.wheelY[i] = this.y + sinA * localX + cosA * localY;
     }

@@ -24,9 +24,9 @@ const SAFE_CLEARANCE = 1.5;
 export function scriptedTakeCoverAction(env: TakeCover): number {
   let bestAction = TAKE_COVER_STAY;
   let bestScore = planScore(env, 0, 0);
-  for (const direction of [-1, 1]) {
-    for (const hold of HOLD_FRAMES) {
-      const score = planScore(env, direction, hold);
+  for (let direction = -1; direction <= 1; direction += 2) {
+    for (let h = 0; h < HOLD_FRAMES.length; h++) {
+      const score = planScore(env, direction, HOLD_FRAMES[h]);
       if (score > bestScore) {
         bestScore = score;
         bestAction = direction < 0 ? TAKE_COVER_LEFT : TAKE_COVER_RIGHT;
@@ -41,8 +41,6 @@ function planScore(env: TakeCover, direction: number, hold: number): number {
   const state = env.trueState();
   const limit = R.roomHalfWidth - R.agentRadius;
   const reach = R.agentRadius + R.fireballRadius;
-  const positionAt = (t: number) =>
-    Math.max(-limit, Math.min(limit, state.agentX + direction * R.agentSpeed * Math.min(t, hold)));
   let firstHit = HORIZON + 1;
   let clearance = SAFE_CLEARANCE;
   for (let f = 0; f < state.fireballCount; f++) {
@@ -53,7 +51,8 @@ function planScore(env: TakeCover, direction: number, hold: number): number {
     const exit = Math.min(HORIZON, Math.ceil((z + reach) / -vz));
     for (let t = enter; t <= exit; t++) {
       const dz = z + vz * t;
-      const dx = state.fireballX[f] + state.fireballVelocityX[f] * t - positionAt(t);
+      const dx = state.fireballX[f] + state.fireballVelocityX[f] * t -
+        positionAt(state.agentX, direction, hold, t, limit);
       const gap = Math.sqrt(dx * dx + dz * dz) - reach;
       if (gap < 0) {
         if (t < firstHit) firstHit = t;
@@ -62,8 +61,13 @@ function planScore(env: TakeCover, direction: number, hold: number): number {
       if (gap < clearance) clearance = gap;
     }
   }
-  const end = positionAt(HORIZON);
+  const end = positionAt(state.agentX, direction, hold, HORIZON, limit);
   // Standing still breaks ties, so the dodger does not jitter.
   const effort = direction === 0 ? 0 : 0.01 + 0.001 * hold;
   return firstHit * 100 + clearance - 0.05 * Math.abs(end) - effort;
+}
+
+/** Where the agent is after t frames of the plan (moving for `hold` frames, then standing). */
+function positionAt(start: number, direction: number, hold: number, t: number, limit: number) {
+  return Math.max(-limit, Math.min(limit, start + direction * R.agentSpeed * Math.min(t, hold)));
 }
