@@ -120,8 +120,8 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
     memory: {
       hiddenSize: 128,
       numMixtures: 5,
-      epochs: 8,
-      batchSize: 16,
+      epochs: 5,
+      batchSize: 32,
       chunkLength: 50,
       learningRate: 1e-3,
     },
@@ -130,9 +130,9 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
     evolution: {
       populationSize: 16,
       rolloutsPerCandidate: 4,
-      generations: 15,
+      generations: 12,
       initialSigma: 0.1,
-      episodeSteps: 1000,
+      episodeSteps: 600,
     },
     temperatures: TEMPERATURES,
     evaluation: { episodes: 16, episodeSteps: 2100 },

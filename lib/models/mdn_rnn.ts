@@ -78,6 +78,7 @@ export class MdnRnn {
   readonly #head: Layer;
   readonly inputSize: number;
   readonly outputSize: number;
+  readonly #weights: Float64Array;
 
   constructor(readonly config: MdnRnnConfig, rng: Rng) {
     const { latentSize, actionSize, hiddenSize, numMixtures } = config;
@@ -86,6 +87,7 @@ export class MdnRnn {
     this.outputSize = latentSize * numMixtures * 3 + (config.predictDone ? 1 : 0);
     this.lstm = new Lstm(this.params, "lstm", this.inputSize, hiddenSize);
     this.#head = dense(this.params, "mdn", hiddenSize, this.outputSize);
+    this.#weights = new Float64Array(numMixtures);
   }
 
   /** The parameter count of a config, without building it. */
@@ -197,7 +199,9 @@ export class MdnRnn {
 
   /**
    * Samples z_{t+1} for every row from the mixture at hidden state h, at temperature tau, into
-   * `zOut` [N * L]; writes the done probability into `doneOut` [N] when M predicts done.
+   * `zOut` [N * L]; writes the done probability into `doneOut` [N] when M predicts done. Only the
+   * output layer runs as tensors; the softmax and the draws are done on one download, which is
+   * what keeps dreams of a whole population fast.
    */
   sample(
     h: tf.Tensor2D,
@@ -206,17 +210,43 @@ export class MdnRnn {
     zOut: Float32Array,
     doneOut?: Float32Array,
   ): void {
-    const m = this.mixture(h);
-    const logPi = m.logPi.dataSync() as Float32Array;
-    const mu = m.mu.dataSync() as Float32Array;
-    const logSigma = m.logSigma.dataSync() as Float32Array;
-    if (doneOut && m.doneLogit) {
-      const logits = m.doneLogit.dataSync();
-      for (let i = 0; i < doneOut.length; i++) doneOut[i] = 1 / (1 + Math.exp(-logits[i]));
+    const out = tf.tidy(() => this.#head.apply(h));
+    const raw = out.dataSync() as Float32Array;
+    out.dispose();
+    const { latentSize: L, numMixtures: K } = this.config;
+    const rows = h.shape[0];
+    const stride = this.outputSize;
+    const noiseScale = Math.sqrt(Math.max(tau, 0));
+    const weights = this.#weights;
+    for (let r = 0; r < rows; r++) {
+      const rowBase = r * stride;
+      for (let d = 0; d < L; d++) {
+        const base = rowBase + d * 3 * K;
+        let best = 0;
+        for (let k = 1; k < K; k++) if (raw[base + k] > raw[base + best]) best = k;
+        let chosen = best;
+        if (tau > 0) {
+          let total = 0;
+          for (let k = 0; k < K; k++) {
+            weights[k] = Math.exp((raw[base + k] - raw[base + best]) / tau);
+            total += weights[k];
+          }
+          let u = rng.next() * total;
+          for (let k = 0; k < K; k++) {
+            u -= weights[k];
+            if (u <= 0) {
+              chosen = k;
+              break;
+            }
+          }
+        }
+        const noise = noiseScale > 0 ? rng.normal() * noiseScale : 0;
+        zOut[r * L + d] = raw[base + K + chosen] + Math.exp(raw[base + 2 * K + chosen]) * noise;
+      }
+      if (doneOut && this.config.predictDone) {
+        doneOut[r] = 1 / (1 + Math.exp(-raw[rowBase + L * 3 * K]));
+      }
     }
-    tf.dispose([m.logPi, m.mu, m.logSigma]);
-    m.doneLogit?.dispose();
-    sampleMixture(logPi, mu, logSigma, this.config.numMixtures, tau, rng, zOut);
   }
 
   dispose(): void {

@@ -208,3 +208,24 @@ Deno.test("MDN-RNN", async (t) => {
     model.dispose();
   });
 });
+
+Deno.test("MDN-RNN sampling from the output layer matches the mixture's parameters", () => {
+  const model = new MdnRnn({ ...TINY, latentSize: 3, numMixtures: 4 }, new Rng(21));
+  const h = tf.tensor2d(Float32Array.from({ length: 5 * 3 }, (_, i) => Math.sin(i)), [5, 3]);
+  const m = model.mixture(h);
+  const logPi = m.logPi.dataSync() as Float32Array;
+  const mu = m.mu.dataSync() as Float32Array;
+  const logSigma = m.logSigma.dataSync() as Float32Array;
+  for (const tau of [0, 0.5, 1.3]) {
+    const fast = new Float32Array(15);
+    const reference = new Float32Array(15);
+    model.sample(h, tau, new Rng(7), fast);
+    sampleMixture(logPi, mu, logSigma, 4, tau, new Rng(7), reference);
+    for (let i = 0; i < 15; i++) {
+      assert.ok(Math.abs(fast[i] - reference[i]) < 1e-4, `tau ${tau} [${i}]`);
+    }
+  }
+  tf.dispose([h, m.logPi, m.mu, m.logSigma]);
+  m.doneLogit?.dispose();
+  model.dispose();
+});
