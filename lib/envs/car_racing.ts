@@ -1,7 +1,7 @@
 /**
- * CarRacing, the first task of Ha & Schmidhuber (2018), "World Models", section 4: Gym's
- * CarRacing-v0 seen as the paper's agent sees it, a 64x64 RGB frame (Uint8Array, height x width x
- * channel), rendered straight at that size.
+ * CarRacing, the first task of Ha & Schmidhuber (2018), "World Models" (section "Car Racing
+ * Experiment"): Gym's CarRacing-v0 seen as the paper's agent sees it, a 64x64 RGB frame
+ * (Uint8Array, height x width x channel), rendered straight at that size.
  *
  * Rules as in Gym: a procedurally generated closed track of N tiles (lib/envs/car_racing_track.ts);
  * reward -0.1 per frame and +1000/N for each tile a wheel touches for the first time; the episode

@@ -1,6 +1,7 @@
 /**
- * The car of Gym's CarRacing-v0 (the task of Ha & Schmidhuber 2018, "World Models", section 4),
- * without Box2D: one rigid body driven by four wheels, each with Gym's own wheel model.
+ * The car of Gym's CarRacing-v0 (the task of Ha & Schmidhuber 2018, "World Models", section "Car
+ * Racing Experiment") without Box2D: one rigid body driven by four wheels, each with Gym's own
+ * wheel model.
  *
  * What follows Gym's `car_dynamics.py` exactly: the hull and wheel shapes and densities (so mass
  * and moment of inertia), rear-wheel drive with the engine's power law, gas ramping up by at most

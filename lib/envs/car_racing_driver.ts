@@ -1,8 +1,9 @@
 /**
- * A scripted driver for CarRacing (Ha & Schmidhuber 2018, "World Models", section 4) that sees
- * the true track: pure pursuit on the centre line for steering, and a speed limit from the
- * curvature ahead (cornering grip, then braking distance) for gas and brake. It shows the task is
- * solvable in our simplified physics, and gives a reference score beside learned controllers.
+ * A scripted driver for CarRacing (Ha & Schmidhuber 2018, "World Models", section "Car Racing
+ * Experiment") that sees the true track: pure pursuit on the centre line for steering, and a speed
+ * limit from the curvature ahead (cornering grip, then braking distance) for gas and brake. It
+ * shows the task is solvable in our simplified physics, and gives a reference score beside learned
+ * controllers.
  */
 import type { CarRacing } from "./car_racing.ts";
 import { TRACK_DETAIL_STEP } from "./car_racing_track.ts";

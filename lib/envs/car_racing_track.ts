@@ -1,6 +1,6 @@
 /**
  * The procedurally generated race track of Gym's CarRacing-v0, the task of Ha & Schmidhuber
- * (2018), "World Models", section 4 ("Car Racing Experiment").
+ * (2018), "World Models", section "Car Racing Experiment".
  *
  * The generator follows Gym's recipe: twelve random checkpoints around a circle, then a heading
  * that turns towards the next checkpoint at a bounded rate while stepping forward in fixed steps,

@@ -1,5 +1,5 @@
 /**
- * TakeCover, the second task of Ha & Schmidhuber (2018), "World Models", section 5 ("VizDoom
+ * TakeCover, the second task of Ha & Schmidhuber (2018), "World Models" (section "VizDoom
  * Experiment"): VizDoom's take_cover scenario as a 2-D game seen in a first-person 64x64 RGB view
  * (Uint8Array, height x width x channel).
  *
@@ -13,16 +13,20 @@
  * the agent, monsters and fireballs, for the scripted dodger `scriptedTakeCoverAction`.
  *
  * The view is a pinhole camera a little behind the agent looking down the room (90 degree field
- * of view, like Doom's): floor, ceiling and brick walls, monsters as figures on the far wall, and
- * fireballs as glowing discs that grow as they approach, so how one is flying can be read off a
- * few frames. Rendered with a ray per column for the walls and depth-sorted sprites.
+ * of view across, like Doom's, and Doom's 4:3 frame squeezed into the square, as the paper
+ * resizes its frames): floor, ceiling and brick walls, monsters as figures on the far wall (they
+ * glow just before they throw), and fireballs as bright discs that grow as they approach, so how
+ * one is flying can be read off a few frames. Rendered with a ray per column for the walls and
+ * depth-sorted sprites.
  *
  * The constants (lib/envs/take_cover_rules.ts) are calibrated so that a uniformly random policy
  * survives about 210 +- 108 frames, the paper's number for VizDoom: we measure 216 +- 109 over
  * 1,000 episodes (bench/envs_pixels.ts); the scripted dodger survives all 2100 frames on the
- * seeds we tried. For batches: `new VectorEnv(() => new TakeCover(), n)` (lib/envs/vector.ts). Where it differs
- * from VizDoom: no 3-D map, monster AI or animation, fireballs never miss by bouncing, and the
- * agent moves at a constant speed without Doom's momentum.
+ * seeds we tried. For batches: `new VectorEnv(() => new TakeCover(), n)` (lib/envs/vector.ts).
+ *
+ * Where it differs from VizDoom: no 3-D map, monster AI or animation; fireballs fly straight at
+ * one height and never miss by bouncing; the agent moves at a constant speed without Doom's
+ * momentum; one step is one frame (no frame skip).
  */
 import { Rng } from "../rng.ts";
 import { EpisodeOrderError } from "./classic_env.ts";
@@ -150,8 +154,8 @@ export class TakeCover implements Env<Uint8Array> {
       throw new EpisodeOrderError(
         this.#phase === "before-reset"
           ? `${this.id}: step() called before reset(); call reset(seed) to start an episode`
-          : `${this.id}: step() called after the episode ended at step ${this.#state.elapsedSteps}; ` +
-            `call reset() to start a new one`,
+          : `${this.id}: step() called after the episode ended at step ` +
+            `${this.#state.elapsedSteps}; call reset() to start a new one`,
       );
     }
     const move = checkDiscreteAction(this.id, action, 3);

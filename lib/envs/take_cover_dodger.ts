@@ -1,9 +1,10 @@
 /**
- * A scripted dodger for TakeCover (Ha & Schmidhuber 2018, "World Models", section 5) that sees
- * the true state: it tries a few short plans (stay, or move left or right for a number of frames
- * and then stand), flies every fireball forward along its straight path, and picks the plan that
- * is hit last (best: never), keeps the widest berth and ends nearest the middle of the room, where
- * there is space to dodge either way. It is a reference score beside the learned controllers.
+ * A scripted dodger for TakeCover (Ha & Schmidhuber 2018, "World Models", section "VizDoom
+ * Experiment") that sees the true state: it tries a few short plans (stay, or move left or right
+ * for a number of frames and then stand), flies every fireball forward along its straight path, and
+ * picks the plan that is hit last (best: never), keeps the widest berth and ends nearest the middle
+ * of the room, where there is space to dodge either way. It is a reference score beside the learned
+ * controllers.
  */
 import type { TakeCover } from "./take_cover.ts";
 import {

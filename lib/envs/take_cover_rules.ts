@@ -1,8 +1,8 @@
 /**
- * The rules and pace of TakeCover (Ha & Schmidhuber 2018, "World Models", section 5), shared by
- * the environment (lib/envs/take_cover.ts) and the scripted dodger. Room units and frames; the
- * values are calibrated so that a uniformly random policy survives about 210 +- 108 frames, the
- * paper's number for VizDoom's take_cover.
+ * The rules and pace of TakeCover (Ha & Schmidhuber 2018, "World Models", section "VizDoom
+ * Experiment"), shared by the environment (lib/envs/take_cover.ts) and the scripted dodger. Room
+ * units and frames; the values are calibrated so that a uniformly random policy survives about
+ * 210 +- 108 frames, the paper's number for VizDoom's take_cover.
  */
 
 /** Side of the square observation. */

@@ -1,15 +1,16 @@
 /**
  * CMA-ES, the covariance matrix adaptation evolution strategy, as in Hansen (2016), "The CMA
  * Evolution Strategy: A Tutorial" (arXiv:1604.00772), the optimiser the World Models paper
- * (Ha & Schmidhuber 2018, section 3.3) uses to evolve its controllers.
+ * (Ha & Schmidhuber 2018) uses to evolve its controllers.
  *
- * Full covariance with the tutorial's default strategy parameters (its Table 1): recombination
- * weights w'_i = ln((lambda + 1) / 2) - ln i, positive for the better half and negative (active
- * CMA, scaled as in the tutorial's eq. 53) for the worse half; cumulative step-size adaptation
- * (eqs. 43-44); the rank-one update through the evolution path p_c with the h_sigma stall (eqs.
- * 45, 47) and the rank-mu update (eq. 47). The eigendecomposition C = B D^2 B^T is refreshed
- * lazily, every max(1, floor(1 / (10 n (c1 + c_mu)))) generations (the tutorial's appendix B.2),
- * which keeps the 1,088-dimensional controllers of the paper affordable.
+ * Full covariance, following the tutorial's algorithm summary and its table of default strategy
+ * parameters: recombination weights w'_i = ln((lambda + 1) / 2) - ln i, positive for the better
+ * half and negative (active CMA, capped so C stays positive definite) for the worse half;
+ * cumulative step-size adaptation through the path p_sigma; the rank-one update through the
+ * evolution path p_c, stalled by h_sigma while sigma grows fast; and the rank-mu update. The
+ * eigendecomposition C = B D^2 B^T is refreshed lazily, every max(1, floor(1 / (10 n (c1 +
+ * c_mu)))) generations as the tutorial suggests, which keeps the 1,088-dimensional controllers of
+ * the paper affordable.
  *
  * Ask/tell: `ask()` samples a population, the caller scores it, `tell(candidates, fitnesses)`
  * updates the distribution. Fitness is minimised by default; pass `maximize: true` to maximise
@@ -17,6 +18,16 @@
  */
 import type { Rng } from "../rng.ts";
 import { type SymmetricEigen, symmetricEigen } from "./eigen.ts";
+
+/**
+ * The World Models paper's settings (Ha & Schmidhuber 2018, appendix on the controller): a
+ * population of 64, each candidate's fitness the mean return of 16 rollouts, initial step size 0.1.
+ */
+export const WORLD_MODELS_CMA_SETTINGS = {
+  populationSize: 64,
+  rolloutsPerCandidate: 16,
+  initialSigma: 0.1,
+} as const;
 
 export interface CmaEsOptions {
   /** Number of parameters n. */
@@ -52,7 +63,7 @@ export class CmaEs {
   /** mu_eff, the variance-effective selection mass. */
   readonly effectiveParents: number;
   readonly maximize: boolean;
-  /** Learning rates and damping (Hansen 2016, Table 1). */
+  /** Learning rates and damping (the tutorial's default strategy parameters). */
   readonly learningRates: {
     cSigma: number;
     dSigma: number;
@@ -106,7 +117,7 @@ export class CmaEs {
     this.maximize = options.maximize ?? false;
     this.#rng = options.rng;
 
-    // Recombination weights (tutorial eqs. 49-53).
+    // Recombination weights; negative ones scaled by the smallest of the tutorial's three caps.
     const mu = Math.floor(lambda / 2);
     this.parentCount = mu;
     const raw = new Float64Array(lambda);
@@ -262,7 +273,7 @@ export class CmaEs {
       return y;
     });
 
-    // Mean update (eq. 41, c_m = 1) with the positive weights.
+    // Mean update (learning rate c_m = 1) with the positive weights.
     const yWeighted = this.#yWeighted.fill(0);
     for (let r = 0; r < this.parentCount; r++) {
       const w = this.weights[r], y = steps[r];
@@ -270,7 +281,7 @@ export class CmaEs {
     }
     for (let i = 0; i < n; i++) mean[i] += sigma * yWeighted[i];
 
-    // Step-size path: p_sigma += sqrt(c_sigma (2 - c_sigma) mu_eff) C^(-1/2) y_w (eq. 43).
+    // Step-size path: p_sigma += sqrt(c_sigma (2 - c_sigma) mu_eff) C^(-1/2) y_w.
     const whitened = this.#inverseSquareRoot(yWeighted, this.#t);
     const muEff = this.effectiveParents;
     const sigmaFactor = Math.sqrt(cSigma * (2 - cSigma) * muEff);
@@ -280,7 +291,7 @@ export class CmaEs {
       pathSigmaNorm2 += this.#pathSigma[i] ** 2;
     }
     const pathSigmaNorm = Math.sqrt(pathSigmaNorm2);
-    // h_sigma stalls the p_c update while the step size is growing fast (eq. 45's condition).
+    // h_sigma stalls the p_c update while the step size is growing fast.
     const correction = Math.sqrt(1 - (1 - cSigma) ** (2 * this.#generation));
     const hSigma = pathSigmaNorm / correction < (1.4 + 2 / (n + 1)) * this.#expectedNormLength
       ? 1
@@ -290,7 +301,7 @@ export class CmaEs {
       this.#pathC[i] = (1 - cC) * this.#pathC[i] + cFactor * yWeighted[i];
     }
 
-    // Covariance update (eq. 47): negative weights are rescaled by n / |C^(-1/2) y|^2 (eq. 46).
+    // Covariance update: negative weights are rescaled by n / |C^(-1/2) y|^2.
     const adjusted = new Float64Array(lambda);
     let weightSum = 0;
     for (let r = 0; r < lambda; r++) {
@@ -328,7 +339,7 @@ export class CmaEs {
       for (let j = 0; j < i; j++) covariance[j * n + i] = covariance[i * n + j];
     }
 
-    // Step size (eq. 44).
+    // Step size: grows when p_sigma is longer than a random walk's, shrinks when shorter.
     this.#sigma *= Math.exp((cSigma / dSigma) * (pathSigmaNorm / this.#expectedNormLength - 1));
 
     if (this.#generation - this.#lastEigenGeneration >= this.eigenInterval) this.#decompose();
@@ -340,7 +351,7 @@ export class CmaEs {
     const values = symmetricEigen(this.#covariance, n, this.#eigen).values;
     // Only sigma^2 C matters for sampling; when C's scale drifts far from 1 (large populations
     // shrink it fast), move the scale into sigma so the numbers stay well conditioned. The
-    // update equations are invariant under C -> C / s, sigma -> sigma sqrt(s), p_c -> p_c / sqrt(s).
+    // updates are invariant under C -> C / s, sigma -> sigma sqrt(s), p_c -> p_c / sqrt(s).
     const scale = values[n - 1];
     if (scale > 1e4 || (scale < 1e-4 && scale > 0)) {
       const root = Math.sqrt(scale);

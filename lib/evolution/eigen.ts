@@ -1,6 +1,6 @@
 /**
  * Eigendecomposition of a real symmetric matrix, for CMA-ES's covariance matrix (Hansen 2016,
- * "The CMA Evolution Strategy: A Tutorial", section 2, where C = B D^2 B^T).
+ * "The CMA Evolution Strategy: A Tutorial", where C = B D^2 B^T).
  *
  * Two classical steps: Householder reduction to a tridiagonal matrix, accumulating the
  * orthogonal transformation, then the implicit QL algorithm with Wilkinson-style shifts on the

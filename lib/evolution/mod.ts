@@ -3,7 +3,7 @@
  * spreads fitness evaluation over all cores, as the World Models paper (Ha & Schmidhuber 2018)
  * evolves its controllers.
  */
-export { CmaEs } from "./cmaes.ts";
+export { CmaEs, WORLD_MODELS_CMA_SETTINGS } from "./cmaes.ts";
 export type { CmaEsBest, CmaEsOptions } from "./cmaes.ts";
 export { symmetricEigen } from "./eigen.ts";
 export type { SymmetricEigen } from "./eigen.ts";

@@ -1,6 +1,6 @@
 /**
  * Fitness evaluation spread over all cores, for evolution strategies such as the CMA-ES of the
- * World Models paper (Ha & Schmidhuber 2018, section 4.4: a population of 64, each candidate
+ * World Models paper (Ha & Schmidhuber 2018, appendix: a population of 64, each candidate
  * scored by the mean return of 16 rollouts, evaluated on many CPU workers).
  *
  * The caller names a fitness module by URL; it exports
