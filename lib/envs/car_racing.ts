@@ -167,7 +167,7 @@ export class CarRacing implements Env<Uint8Array> {
             `call reset() to start a new one`,
       );
     }
-    const controls = readBoxAction(this.id, action, this.actionSpec, this.#action);
+    const controls = this.#readAction(action);
     const car = this.#car;
     car.control(controls[0], controls[1], controls[2]);
     for (let i = 0; i < 4; i++) {
@@ -192,6 +192,22 @@ export class CarRacing implements Env<Uint8Array> {
     result.terminated = terminated;
     result.truncated = truncated;
     return result;
+  }
+
+  /** Clips a valid action into the reused buffer; anything else goes to the shared checker. */
+  #readAction(action: Action): Float32Array {
+    const out = this.#action;
+    if (typeof action !== "number" && action.length === 3) {
+      const steer = action[0], gas = action[1], brake = action[2];
+      if (Number.isFinite(steer) && Number.isFinite(gas) && Number.isFinite(brake)) {
+        out[0] = Math.min(1, Math.max(-1, steer));
+        out[1] = Math.min(1, Math.max(0, gas));
+        out[2] = Math.min(1, Math.max(0, brake));
+        return out;
+      }
+    }
+    // Throws InvalidActionError with the library's standard message.
+    return readBoxAction(this.id, action, this.actionSpec, out);
   }
 
   /** The current track (after `reset`). */
