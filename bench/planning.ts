@@ -34,7 +34,9 @@ export interface PlanningBenchRow {
 }
 
 export interface PlanningBenchOptions {
-  /** Timed repeats per row after one untimed warm-up (default 3). */
+  /** One timed repeat per row instead of three (default false). */
+  quick?: boolean;
+  /** Timed repeats per row after one untimed warm-up (default 3, or 1 when quick). */
   repeats?: number;
   /** Prints the table (default true). */
   print?: boolean;
@@ -54,7 +56,7 @@ function median(values: number[]): number {
 }
 
 export async function run(options: PlanningBenchOptions = {}): Promise<PlanningBenchRow[]> {
-  const repeats = options.repeats ?? 3;
+  const repeats = options.repeats ?? (options.quick ? 1 : 3);
   // Cart-pole swing-up sizes: one action, a five-number state observation.
   const actionSize = 1;
   const model = new Rssm({
@@ -136,4 +138,4 @@ export async function run(options: PlanningBenchOptions = {}): Promise<PlanningB
 /** The section the bench harness (bench/main.ts) runs. */
 export const planningSection = { name: "planning", run };
 
-if (import.meta.main) await run({ repeats: Deno.args.includes("--quick") ? 1 : 3 });
+if (import.meta.main) await run({ quick: Deno.args.includes("--quick") });
