@@ -5,10 +5,15 @@
 // The union package: core plus the gradients and method-style ops (x.reshape) core alone lacks.
 import * as tf from "@tensorflow/tfjs";
 import { type BackendInfo, initBackend } from "./backend.ts";
+import { registerWasmKernels } from "./kernels/register.ts";
 
 export { tf };
 export type { BackendInfo, BackendName } from "./backend.ts";
 export { withBackend } from "./backend.ts";
+
+// Before any backend runs: the wasm backend cannot train conv nets or gather without these.
+registerWasmKernels();
+export { ADDED_WASM_KERNELS } from "./kernels/register.ts";
 
 /** The backend chosen at start. */
 export const backend: BackendInfo = await initBackend();
