@@ -57,7 +57,11 @@ Deno.test("PlaNet experiments", async (t) => {
     for (const claim of result.claims) assert.equal(typeof claim.holds, "boolean");
     const m = result.metrics;
     assert.deepEqual(m.planet.envSteps, [200, 400]);
-    assert.equal(m.sac.envSteps.at(-1), 400, "SAC gets the same environment steps");
+    // SAC runs twice PlaNet's steps at the quick budget; its return at PlaNet's last step is kept.
+    assert.equal(m.sac.envSteps.at(-1), 800);
+    assert.equal(m.sacLongRun.envSteps, 800);
+    assert.equal(m.finalReturn.sac.length, 1);
+    assert.ok(Number.isFinite(m.finalReturn.sac[0]));
     assert.ok(m.pixels!.latentMsPerPlan > 0 && m.pixels!.framesMsPerPlan > 0);
     firstClaims = JSON.stringify(result.claims.slice(0, 5));
   });
@@ -92,6 +96,7 @@ function metrics(overrides: Partial<PlanetMetrics>): PlanetMetrics {
     sacEvaluation: { envSteps: [], mean: [], std: [] },
     stepsToThreshold: { planet: [2000], sac: [null], ratio: 1, ratioIsLowerBound: true },
     finalReturn: { planet: [500], sac: [60] },
+    sacLongRun: { envSteps: 20000, returns: [70] },
     trueSimulator: null,
     checkpoints: null,
     pixels: null,
