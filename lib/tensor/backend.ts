@@ -8,7 +8,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../errors.ts";
-import { setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
@@ -85,7 +85,9 @@ export async function initBackend(request = requestedBackend()): Promise<Backend
   if (request === "wasm" || request === "auto") {
     if (await tryWasm()) {
       const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
-      return { name: "wasm", detail: simd ? "SIMD" : "no SIMD" };
+      const threads = getThreadsCount();
+      const threading = `${threads} thread${threads === 1 ? "" : "s"}`;
+      return { name: "wasm", detail: `${simd ? "SIMD" : "no SIMD"}, ${threading}` };
     }
     if (request === "wasm") {
       throw new UserError("MBRL_BACKEND=wasm but the WebAssembly backend failed");

@@ -1,11 +1,13 @@
 /**
  * The only entry point to TensorFlow.js in the library: importing it picks the backend once,
- * registers the training kernels the WebAssembly backend lacks, and says which backend is in use.
+ * registers the training kernels the WebAssembly backend lacks (and the zero gradients of
+ * comparisons), and says which backend is in use.
  */
 // The union package: core plus the gradients and method-style ops (x.reshape) core alone lacks.
 import * as tf from "@tensorflow/tfjs";
 import { type BackendInfo, initBackend } from "./backend.ts";
 import { registerWasmKernels } from "./kernels/register.ts";
+import { registerMissingGradients } from "./gradients.ts";
 
 export { tf };
 export type { BackendInfo, BackendName } from "./backend.ts";
@@ -13,7 +15,9 @@ export { withBackend } from "./backend.ts";
 
 // Before any backend runs: the wasm backend cannot train conv nets or gather without these.
 registerWasmKernels();
-export { ADDED_WASM_KERNELS } from "./kernels/register.ts";
+registerMissingGradients();
+export { ADDED_WASM_KERNELS, REPLACED_WASM_KERNELS } from "./kernels/register.ts";
+export { ADDED_GRADIENTS } from "./gradients.ts";
 
 /** The backend chosen at start. */
 export const backend: BackendInfo = await initBackend();

@@ -322,6 +322,9 @@ const OP_CASES: Record<string, (v: tf.Tensor, other: tf.Tensor) => tf.Tensor> = 
     const c = tf.add(tf.mul(tf.sigmoid(f), o), tf.mul(tf.sigmoid(i), tf.tanh(g)));
     return tf.mul(tf.sigmoid(out), tf.tanh(c));
   },
+  whereGreater: (v, o) => tf.where(tf.greater(v, 0), tf.mul(v, o), tf.mul(v, 2)),
+  maskFromComparisons: (v, o) =>
+    tf.mul(v, tf.cast(tf.logicalAnd(tf.less(v, o), tf.logicalNot(tf.equal(v, 0))), "float32")),
   gaussianKl: (v, o) => {
     // KL(N(v, exp(o)) || N(0, 1)), as in the VAE and RSSM losses.
     return tf.mul(-0.5, tf.sum(tf.sub(tf.sub(tf.add(1, o), tf.square(v)), tf.exp(o)), 1));
@@ -342,4 +345,12 @@ Deno.test("ops used by the world models: values and gradients on wasm match CPU"
       }, { relative: 1e-5, absolute: 1e-6 });
     });
   }
+});
+
+Deno.test("comparisons inside a loss have zero gradients", async () => {
+  const [grad] = await valuesOn("wasm", () => {
+    const v = tf.tensor1d([-2, -0.5, 0.5, 3]);
+    return tf.grad((x: tf.Tensor) => tf.sum(tf.where(tf.greater(x, 0), x, tf.mul(x, 2))))(v);
+  });
+  assert.deepEqual([...grad.values], [2, 2, 1, 1]);
 });
