@@ -107,12 +107,12 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
   },
   laptop: {
     seeds: [0],
-    rollouts: { numEpisodes: 120, maxSteps: 500, framesForVision: 5000 },
+    rollouts: { numEpisodes: 200, maxSteps: 500, framesForVision: 5000 },
     vision: {
       latentSize: 64,
-      encoderChannels: [8, 16, 32, 64],
-      decoderChannels: [128, 32, 16, 8],
-      epochs: 1,
+      encoderChannels: [16, 32, 64, 128],
+      decoderChannels: [256, 64, 32, 16],
+      epochs: 4,
       batchSize: 32,
       learningRate: 1e-3,
       klTolerance: 0.5,
@@ -120,8 +120,8 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
     memory: {
       hiddenSize: 128,
       numMixtures: 5,
-      epochs: 5,
-      batchSize: 32,
+      epochs: 4,
+      batchSize: 64,
       chunkLength: 50,
       learningRate: 1e-3,
     },
