@@ -133,7 +133,7 @@ export class ConvVae {
   /** Draws the reparameterisation noise, so training is fixed by the seed. */
   readonly #noiseRng: Rng;
 
-  constructor(config: Partial<ConvVaeConfig> = {}, rng: Rng) {
+  constructor(config: Partial<ConvVaeConfig>, rng: Rng) {
     this.config = Object.freeze({ ...PAPER_VAE_CONFIG, ...config });
     validate(this.config);
     const { latentSize, encoderChannels: enc, decoderChannels: dec } = this.config;
