@@ -202,6 +202,44 @@ Deno.test("Conv2DBackpropInput (transposed convolution) on wasm matches the CPU 
   }
 });
 
+Deno.test("BatchMatMul with transposed operands on wasm matches the CPU backend", async (t) => {
+  const cases: [number[], number[], boolean, boolean][] = [
+    [[7, 5], [5, 3], false, false],
+    [[5, 7], [5, 3], true, false],
+    [[7, 5], [3, 5], false, true],
+    [[5, 7], [3, 5], true, true],
+    [[4, 5, 7], [4, 3, 5], true, true],
+    [[2, 6, 5], [5, 4], false, false],
+    [[2, 5, 6], [4, 5], true, true],
+  ];
+  for (const [aShape, bShape, transposeA, transposeB] of cases) {
+    await t.step(
+      `[${aShape}]${transposeA ? "^T" : ""} x [${bShape}]${transposeB ? "^T" : ""}`,
+      () =>
+        compareBackends(
+          "matMul",
+          () => tf.matMul(randomTensor(aShape, 1), randomTensor(bShape, 2), transposeA, transposeB),
+          { relative: 1e-5, absolute: 1e-5 },
+        ),
+    );
+  }
+  await t.step("gradients of a dense layer", () =>
+    compareBackends("dense gradients", () => {
+      const x = randomTensor([9, 6], 3);
+      const w = randomTensor([6, 4], 4);
+      const loss = (xv: tf.Tensor, wv: tf.Tensor) => tf.sum(tf.square(tf.matMul(xv, wv)));
+      return tf.grads(loss)([x, w]);
+    }, { relative: 1e-5, absolute: 1e-5 }));
+  await t.step("the transposed copies are released", () => {
+    const a = randomTensor([8, 8], 5);
+    const backend = tf.engine().backend;
+    const before = [tf.memory().numTensors, backend.numDataIds()];
+    for (let i = 0; i < 10; i++) tf.matMul(a, a, true, true).dispose();
+    assert.deepEqual([tf.memory().numTensors, backend.numDataIds()], before);
+    a.dispose();
+  });
+});
+
 Deno.test("UnsortedSegmentSum on wasm matches the CPU backend", async (t) => {
   await t.step("float rows, with ids out of range dropped", async () => {
     await compareBackends("segment sum", () =>

@@ -5,12 +5,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { conv2dBackpropFilterConfig } from "./conv2d_backprop_filter.ts";
+import { makeBatchMatMulWasm } from "./batch_mat_mul.ts";
 import { makeConv2dBackpropInputWasm } from "./conv2d_backprop_input.ts";
 import { unsortedSegmentSumConfig } from "./unsorted_segment_sum.ts";
 import { CPU_FALLBACK_KERNELS, cpuFallbackKernel } from "./cpu_fallback.ts";
 
 /** Shipped wasm kernels this library replaces with faster ones. */
-export const REPLACED_WASM_KERNELS: readonly string[] = ["Conv2DBackpropInput"];
+export const REPLACED_WASM_KERNELS: readonly string[] = ["Conv2DBackpropInput", "BatchMatMul"];
 
 /** Names of the wasm kernels this library adds. */
 export const ADDED_WASM_KERNELS: readonly string[] = [
@@ -42,6 +43,16 @@ export function registerWasmKernels(): void {
       // The shipped kernel stays as the NCHW fallback; its setup binds its wasm function.
       setupFunc: shipped?.setupFunc,
       kernelFunc: makeConv2dBackpropInputWasm(shipped?.kernelFunc) as unknown as tf.KernelFunc,
+    });
+  }
+  const shippedMatMul = tf.getKernel("BatchMatMul", "wasm");
+  if (shippedMatMul && shippedMatMul.kernelFunc.name !== "batchMatMulWasm") {
+    tf.unregisterKernel("BatchMatMul", "wasm");
+    tf.registerKernel({
+      kernelName: "BatchMatMul",
+      backendName: "wasm",
+      setupFunc: shippedMatMul.setupFunc,
+      kernelFunc: makeBatchMatMulWasm(shippedMatMul.kernelFunc),
     });
   }
 }
