@@ -702,7 +702,14 @@ async function main(args: string[]): Promise<void> {
   };
   const id = args.find((arg, i) => !arg.startsWith("--") && !args[i - 1]?.startsWith("--"));
   if (!id) throw new UserError("usage: lib/agents/sac.ts ENV_ID [--steps N] [--seed S] [--paper]");
-  const { makeEnv } = await import("../envs/registry.ts");
+  const { CLASSIC_CONTROL_IDS, isClassicControlId, makeEnv } = await import(
+    "../envs/registry.ts"
+  );
+  if (!isClassicControlId(id)) {
+    throw new UserError(
+      `SAC runs on state vectors; '${id}' is not one of ${CLASSIC_CONTROL_IDS.join(", ")}`,
+    );
+  }
   const environmentSteps = option("steps", 10_000);
   const config = args.includes("--paper") ? SAC_PAPER_CONFIG : SAC_LAPTOP_CONFIG;
   const result = await trainSac(makeEnv(id), config, {

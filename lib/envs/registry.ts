@@ -5,13 +5,16 @@
 
 import { UserError } from "../errors.ts";
 import { AcrobotEnv } from "./acrobot.ts";
+import { CarRacing } from "./car_racing.ts";
 import { CartPoleEnv } from "./cartpole.ts";
 import { CartPoleSwingupEnv } from "./cartpole_swingup.ts";
 import { MountainCarEnv } from "./mountain_car.ts";
 import { MountainCarContinuousEnv } from "./mountain_car_continuous.ts";
 import { PendulumEnv } from "./pendulum.ts";
+import { TakeCover } from "./take_cover.ts";
 
-interface EnvsById {
+/** The state-vector tasks; their observations are Float32Array. */
+interface ClassicControlEnvsById {
   "CartPole-v1": CartPoleEnv;
   "Pendulum-v1": PendulumEnv;
   "MountainCar-v0": MountainCarEnv;
@@ -20,7 +23,16 @@ interface EnvsById {
   "cartpole-swingup": CartPoleSwingupEnv;
 }
 
+/** The pixel tasks of World Models; their observations are 64x64x3 Uint8Array frames. */
+interface PixelEnvsById {
+  "CarRacing-v0": CarRacing;
+  "TakeCover-v0": TakeCover;
+}
+
+interface EnvsById extends ClassicControlEnvsById, PixelEnvsById {}
+
 export type EnvId = keyof EnvsById;
+export type ClassicControlEnvId = keyof ClassicControlEnvsById;
 
 const FACTORIES: { readonly [Id in EnvId]: () => EnvsById[Id] } = {
   "CartPole-v1": () => new CartPoleEnv(),
@@ -29,9 +41,24 @@ const FACTORIES: { readonly [Id in EnvId]: () => EnvsById[Id] } = {
   "MountainCarContinuous-v0": () => new MountainCarContinuousEnv(),
   "Acrobot-v1": () => new AcrobotEnv(),
   "cartpole-swingup": () => new CartPoleSwingupEnv(),
+  "CarRacing-v0": () => new CarRacing(),
+  "TakeCover-v0": () => new TakeCover(),
 };
 
 export const ENV_IDS: readonly EnvId[] = Object.keys(FACTORIES) as EnvId[];
+
+export const CLASSIC_CONTROL_IDS: readonly ClassicControlEnvId[] = [
+  "CartPole-v1",
+  "Pendulum-v1",
+  "MountainCar-v0",
+  "MountainCarContinuous-v0",
+  "Acrobot-v1",
+  "cartpole-swingup",
+];
+
+export function isClassicControlId(id: string): id is ClassicControlEnvId {
+  return (CLASSIC_CONTROL_IDS as readonly string[]).includes(id);
+}
 
 /**
  * Average return at which Gymnasium's registration calls a task solved; dm_control sets none for
@@ -44,6 +71,9 @@ export const REWARD_THRESHOLDS: { readonly [Id in EnvId]: number | null } = {
   "MountainCarContinuous-v0": 90,
   "Acrobot-v1": -100,
   "cartpole-swingup": null,
+  // World Models (Ha & Schmidhuber 2018): "solved" as the paper uses the word.
+  "CarRacing-v0": 900,
+  "TakeCover-v0": 750,
 };
 
 export function isEnvId(id: string): id is EnvId {

@@ -88,7 +88,7 @@ Deno.test("VectorEnv", async (t) => {
   });
 
   await t.step("works for every registered environment and for pixels", () => {
-    for (const id of ["MountainCar-v0", "MountainCarContinuous-v0", "cartpole-swingup"]) {
+    for (const id of ["MountainCar-v0", "MountainCarContinuous-v0", "cartpole-swingup"] as const) {
       const batch = new VectorEnv(() => makeEnv(id), 2);
       batch.reset(0);
       const actionCount = batch.numEnvs * batch.actionSize;
