@@ -260,6 +260,8 @@ export interface CarRacingMetrics {
   }[];
   /** Images written during the run (copied to res/ with the figures). */
   media: string[];
+  /** Stages loaded from data/ rather than computed (their seconds are those of the first run). */
+  resumedStages: string[];
 }
 
 function controllerShape(
@@ -353,7 +355,7 @@ async function run(
   const memoryShape = { predictDone: false, episodeStartInput: false, doneLossWeight: 1 };
 
   for (const seed of config.seeds) {
-    const store = new StageStore(`${dataDir}/seed-${seed}`);
+    const store = new StageStore(`${dataDir}/seed-${seed}`, clock);
     const world = await prepareWorldModel({
       task: carRacingTask,
       store,
@@ -679,6 +681,7 @@ async function run(
     },
     iterative,
     media: media.map((path) => path.replace(`${REPO_ROOT}/`, "")),
+    resumedStages: clock.resumed,
   };
   return {
     experiment: "world-models-carracing",

@@ -21,7 +21,7 @@ import {
 import { chunksPerEpoch, type LatentEpisode, MdnRnn, trainEpoch } from "../models/mdn_rnn.ts";
 import type { LstmState } from "../models/lstm.ts";
 import { createVision, type Vision, type VisionLosses } from "./world-models-vision.ts";
-import type { StageStore } from "./world-models-store.ts";
+import type { StageStore, StageTimer } from "./world-models-store.ts";
 import type { Progress } from "./types.ts";
 import { CmaEs } from "../evolution/cmaes.ts";
 
@@ -642,17 +642,38 @@ export type VisionConfig = z.infer<typeof visionSchema>;
 export type MemoryConfig = z.infer<typeof memorySchema>;
 export type EvolutionConfig = z.infer<typeof evolutionSchema>;
 
-/** Times named stages; the results file records them and the CLI prints them. */
-export class StageClock {
+/**
+ * Times named stages; the results file records them and the CLI prints them. A stage loaded from
+ * disk counts the seconds it took when it was computed (saved beside it), and is listed in
+ * `resumed`, so a rerun that only redraws still reports what each stage cost.
+ */
+export class StageClock implements StageTimer {
   readonly seconds: Record<string, number> = {};
+  readonly resumed: string[] = [];
+  #current: { started: number; resumedSeconds: number | null; loaded: boolean } | null = null;
+
   async time<T>(name: string, work: () => Promise<T>): Promise<T> {
-    const started = performance.now();
+    const entry = { started: performance.now(), resumedSeconds: null, loaded: false };
+    this.#current = entry;
     try {
       return await work();
     } finally {
-      const elapsed = (performance.now() - started) / 1000;
-      this.seconds[name] = Math.round(((this.seconds[name] ?? 0) + elapsed) * 100) / 100;
+      const measured = (performance.now() - entry.started) / 1000;
+      const seconds = entry.resumedSeconds ?? measured;
+      this.seconds[name] = Math.round(((this.seconds[name] ?? 0) + seconds) * 100) / 100;
+      if (entry.loaded && !this.resumed.includes(name)) this.resumed.push(name);
+      this.#current = null;
     }
+  }
+
+  elapsed(): number {
+    return this.#current ? (performance.now() - this.#current.started) / 1000 : 0;
+  }
+
+  markResumed(seconds: number | null): void {
+    if (!this.#current) return;
+    this.#current.loaded = true;
+    this.#current.resumedSeconds = seconds;
   }
 }
 

@@ -62,8 +62,16 @@ export interface LoadedStage {
   meta: Record<string, unknown>;
 }
 
+/** Told by the store how long a stage takes: its seconds are saved with it and read back. */
+export interface StageTimer {
+  /** Seconds since the running stage began. */
+  elapsed(): number;
+  /** The running stage was loaded, and took `seconds` to compute (null when not recorded). */
+  markResumed(seconds: number | null): void;
+}
+
 export class StageStore {
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string, readonly timer?: StageTimer) {}
 
   #paths(stage: string) {
     return { manifest: `${this.dir}/${stage}.json`, data: `${this.dir}/${stage}.bin` };
@@ -93,7 +101,7 @@ export class StageStore {
       hash: hashFields(fields),
       fields,
       arrays: entries.map(([name, a]) => ({ name, dtype: dtypeOf(a), length: a.length })),
-      meta,
+      meta: this.timer ? { ...meta, seconds: this.timer.elapsed() } : meta,
     };
     await writeJsonAtomic(paths.manifest, manifest);
   }
@@ -152,7 +160,9 @@ export class StageStore {
         `${paths.data} has ${bytes.length} bytes, its manifest describes ${offset}; delete it`,
       );
     }
-    return { arrays, meta: manifest.meta ?? {} };
+    const meta = manifest.meta ?? {};
+    this.timer?.markResumed(typeof meta.seconds === "number" ? meta.seconds : null);
+    return { arrays, meta };
   }
 
   /** Saves a model's parameters as a stage. */

@@ -225,6 +225,8 @@ export interface TakeCoverMetrics {
   randomPolicy: number[];
   temperatures: TemperatureResult[];
   media: string[];
+  /** Stages loaded from data/ rather than computed (their seconds are those of the first run). */
+  resumedStages: string[];
 }
 
 function controllerShape(config: TakeCoverConfig): ControllerShape {
@@ -266,7 +268,7 @@ async function run(
   };
 
   for (const seed of config.seeds) {
-    const store = new StageStore(`${dataDir}/seed-${seed}`);
+    const store = new StageStore(`${dataDir}/seed-${seed}`, clock);
     const world = await prepareWorldModel({
       task: takeCoverTask,
       store,
@@ -501,6 +503,7 @@ async function run(
     randomPolicy,
     temperatures: config.temperatures.map((tau) => byTau.get(tau)!),
     media: media.map((path) => path.replace(`${REPO_ROOT}/`, "")),
+    resumedStages: clock.resumed,
   };
   return {
     experiment: "world-models-takecover",

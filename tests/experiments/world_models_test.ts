@@ -146,7 +146,12 @@ Deno.test("World Models experiments", async (t) => {
         first.metrics.variants.map((v) => v.returns),
       );
       assert.deepEqual(second.metrics.memoryCurve, first.metrics.memoryCurve);
-      assert.ok(second.stageSeconds!["train V"] < 0.5);
+      // Loaded stages report the seconds they took when computed.
+      assert.ok(second.metrics.resumedStages.includes("train V"));
+      assert.ok(!first.metrics.resumedStages.includes("train V"));
+      assert.ok(
+        Math.abs(second.stageSeconds!["train V"] - first.stageSeconds!["train V"]) < 0.25,
+      );
       assert.equal(tf.memory().numTensors, before);
     });
 
