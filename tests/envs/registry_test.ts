@@ -12,6 +12,8 @@ Deno.test("environment registry", async (t) => {
       "MountainCarContinuous-v0",
       "Acrobot-v1",
       "cartpole-swingup",
+      "CarRacing-v0",
+      "TakeCover-v0",
     ]);
     for (const id of ENV_IDS) {
       const env = makeEnv(id);
@@ -31,12 +33,15 @@ Deno.test("environment registry", async (t) => {
       "MountainCarContinuous-v0": 999,
       "Acrobot-v1": 500,
       "cartpole-swingup": 1000,
+      "CarRacing-v0": 1000,
+      "TakeCover-v0": 2100,
     });
     const actions = ENV_IDS.map((id) => {
       const spec = makeEnv(id).actionSpec;
       return spec.kind === "discrete" ? spec.n : [spec.low[0], spec.high[0]];
     });
-    assert.deepEqual(actions, [2, [-2, 2], 3, [-1, 1], 3, [-1, 1]]);
+    // CarRacing's first action component is the steering, in [-1, 1].
+    assert.deepEqual(actions, [2, [-2, 2], 3, [-1, 1], 3, [-1, 1], [-1, 1], 3]);
   });
 
   await t.step("an unknown id is a one-line UserError listing the valid ids", () => {
