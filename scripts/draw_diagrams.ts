@@ -65,7 +65,8 @@ const worldModels: Diagram = {
     {
       x: 16,
       y: 306,
-      text: "V and M are trained without rewards; only C's 867 to 1,088 parameters are evolved (CMA-ES).",
+      text:
+        "V and M are trained without rewards; only C's 867 to 1,088 parameters are evolved (CMA-ES).",
     },
   ],
 };
