@@ -1058,9 +1058,9 @@ export async function drawPlanetFigures(
     );
   }
   const curves = lineChart({
-    title: `PlaNet against SAC: return per training episode (${name})`,
-    subtitle:
-      `Mean ± std over ${result.seeds.length} seed(s); grey: threshold ${m.returnThreshold}` +
+    title: `PlaNet against SAC on ${name.replace(/^planet-/, "")}`,
+    subtitle: `Return per training episode, mean ± std over ${result.seeds.length} seed(s)`,
+    caption: `Grey dashed: threshold ${m.returnThreshold}` +
       (m.published ? `; blue dotted: PlaNet's published ${m.published.planet}` : "") +
       (m.trueSimulator ? "; green dashed: CEM on the true simulator (ours)" : ""),
     series: [
