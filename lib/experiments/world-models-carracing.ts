@@ -154,7 +154,7 @@ export const carRacingBudgets: Record<"quick" | "laptop" | "paper", CarRacingCon
     variants: ["z", "z-hidden", "zh"],
     evaluation: { episodes: 16, episodeSteps: 1000 },
     iterative: { rounds: 1, episodes: 16, memoryEpochs: 3, generations: 10 },
-    animationFrames: 120,
+    animationFrames: 60,
   },
   paper: {
     seeds: range(1),
@@ -628,10 +628,10 @@ async function run(
         const reconstructed = toFrames(decoded);
         const steps = Math.min(realFrames.length, dreamFrames.length);
         const animation = range(steps).map((i) =>
-          upscale(hstack([realFrames[i], reconstructed[i], dreamFrames[i]]), 3)
+          upscale(hstack([realFrames[i], reconstructed[i], dreamFrames[i]]), 2)
         );
         const gifPath = `${dataDir}/media/world-models-carracing-real-vs-dream.gif`;
-        await saveImage(encodeGif(animation, { delayMs: 60 }), gifPath);
+        await saveImage(encodeGif(animation, { delayMs: 80, maxColors: 64 }), gifPath);
         media.push(gifPath);
         const picks = range(8).map((i) =>
           Math.floor((i * (originals.length / FRAME_SIZE - 1)) / 7)

@@ -136,7 +136,7 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
     },
     temperatures: TEMPERATURES,
     evaluation: { episodes: 16, episodeSteps: 2100 },
-    animationFrames: 150,
+    animationFrames: 60,
   },
   paper: {
     seeds: [0],
@@ -471,10 +471,10 @@ async function run(
         const steps = Math.max(realFrames.length, dreamFrames.length);
         const at = (frames: Frame[], i: number) => frames[Math.min(i, frames.length - 1)];
         const animation = range(steps).map((i) =>
-          upscale(hstack([at(realFrames, i), at(reconstructed, i), at(dreamFrames, i)]), 3)
+          upscale(hstack([at(realFrames, i), at(reconstructed, i), at(dreamFrames, i)]), 2)
         );
         const gifPath = `${dataDir}/media/world-models-takecover-real-vs-dream.gif`;
-        await saveImage(encodeGif(animation, { delayMs: 60 }), gifPath);
+        await saveImage(encodeGif(animation, { delayMs: 80, maxColors: 64 }), gifPath);
         media.push(gifPath);
       });
     }
