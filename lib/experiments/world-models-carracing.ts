@@ -146,14 +146,14 @@ export const carRacingBudgets: Record<"quick" | "laptop" | "paper", CarRacingCon
     evolution: {
       populationSize: 16,
       rolloutsPerCandidate: 2,
-      generations: 20,
+      generations: 40,
       initialSigma: 0.1,
       episodeSteps: 250,
     },
     hiddenLayerSize: 40,
     variants: ["z", "z-hidden", "zh"],
     evaluation: { episodes: 16, episodeSteps: 1000 },
-    iterative: { rounds: 1, episodes: 16, memoryEpochs: 3, generations: 10 },
+    iterative: { rounds: 1, episodes: 16, memoryEpochs: 3, generations: 20 },
     animationFrames: 60,
   },
   paper: {

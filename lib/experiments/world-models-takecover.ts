@@ -107,12 +107,12 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
   },
   laptop: {
     seeds: [0],
-    rollouts: { numEpisodes: 200, maxSteps: 500, framesForVision: 5000 },
+    rollouts: { numEpisodes: 300, maxSteps: 500, framesForVision: 5000 },
     vision: {
       latentSize: 64,
       encoderChannels: [16, 32, 64, 128],
       decoderChannels: [256, 64, 32, 16],
-      epochs: 4,
+      epochs: 8,
       batchSize: 32,
       learningRate: 1e-3,
       klTolerance: 0.5,
@@ -120,7 +120,7 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
     memory: {
       hiddenSize: 128,
       numMixtures: 5,
-      epochs: 4,
+      epochs: 8,
       batchSize: 64,
       chunkLength: 50,
       learningRate: 1e-3,
