@@ -208,7 +208,7 @@ export const carRacingTask: TaskAdapter = {
   actionSize: 3,
   // A random policy that holds each random action for a while, so the car gets somewhere and
   // the frames show more than the start (white noise only jitters in place).
-  randomPolicy(rng: Rng) {
+  randomPolicy(rng: Rng, holdSteps = 20) {
     const current = new Float32Array(3);
     let hold = 0;
     return (out: Float32Array) => {
@@ -216,7 +216,7 @@ export const carRacingTask: TaskAdapter = {
         current[0] = rng.uniform(-1, 1);
         current[1] = rng.uniform(0, 1);
         current[2] = rng.bernoulli(0.2) ? rng.uniform(0, 0.5) : 0;
-        hold = 1 + rng.int(20);
+        hold = 1 + rng.int(holdSteps);
       }
       out.set(current);
     };

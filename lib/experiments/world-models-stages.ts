@@ -34,8 +34,12 @@ export interface TaskAdapter {
   make(): Env<Uint8Array>;
   /** Numbers per action as M sees it (3 for CarRacing, 1 for TakeCover). */
   actionSize: number;
-  /** A fresh random policy for one episode, writing M's form of the action into `out`. */
-  randomPolicy(rng: Rng): (out: Float32Array) => void;
+  /**
+   * A fresh random policy for one episode, writing M's form of the action into `out`; with
+   * `holdSteps` each random action is held for a random number of frames up to about that many
+   * (the task's default if not given).
+   */
+  randomPolicy(rng: Rng, holdSteps?: number): (out: Float32Array) => void;
   /** The environment's action for M's form of an action. */
   envAction(modelAction: Float32Array): Action;
   /** M's form of the action for C's tanh outputs. */
@@ -65,7 +69,13 @@ export const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
  */
 export async function collectRandomRollouts(
   task: TaskAdapter,
-  options: { numEpisodes: number; maxSteps: number; framesKept: number; seedBase: number },
+  options: {
+    numEpisodes: number;
+    maxSteps: number;
+    framesKept: number;
+    seedBase: number;
+    actionHoldSteps?: number;
+  },
   rng: Rng,
   onProgress: ProgressFn,
 ): Promise<RolloutSet> {
@@ -87,7 +97,7 @@ export async function collectRandomRollouts(
   for (let episode = 0; episode < numEpisodes; episode++) {
     const seed = options.seedBase + episode;
     seeds[episode] = seed;
-    const policy = task.randomPolicy(rng);
+    const policy = task.randomPolicy(rng, options.actionHoldSteps);
     keep(env.reset(seed));
     const actions = new Float32Array(maxSteps * task.actionSize);
     let t = 0;
@@ -600,6 +610,12 @@ export const rolloutsSchema = z.object({
   maxSteps: z.number().int().min(10).max(2100),
   /** Frames kept (uniformly sampled) to train V on. */
   framesForVision: z.number().int().min(16).max(1_000_000),
+  /**
+   * The random policy holds each random action for a random number of frames, up to about this
+   * many (the task's default when absent: 20 for CarRacing; 1 for TakeCover, a new uniform action
+   * every frame as in the paper).
+   */
+  actionHoldSteps: z.number().int().min(1).max(1000).optional(),
 });
 
 export const visionSchema = z.object({
@@ -724,6 +740,7 @@ export async function prepareWorldModel(options: PrepareOptions): Promise<WorldM
         maxSteps: options.rollouts.maxSteps,
         framesKept: options.rollouts.framesForVision,
         seedBase: seed * 1_000_000,
+        actionHoldSteps: options.rollouts.actionHoldSteps,
       },
       new Rng(seed * 7919 + 1),
       onProgress,
@@ -736,7 +753,13 @@ export async function prepareWorldModel(options: PrepareOptions): Promise<WorldM
   // Held-out frames for V's reconstructions: one more random episode V never sees.
   const heldOut = await collectRandomRollouts(
     task,
-    { numEpisodes: 1, maxSteps: options.rollouts.maxSteps, framesKept: 16, seedBase: -1 - seed },
+    {
+      numEpisodes: 1,
+      maxSteps: options.rollouts.maxSteps,
+      framesKept: 16,
+      seedBase: -1 - seed,
+      actionHoldSteps: options.rollouts.actionHoldSteps,
+    },
     new Rng(seed * 7919 + 2),
     () => {},
   );

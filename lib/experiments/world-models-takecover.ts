@@ -107,7 +107,12 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
   },
   laptop: {
     seeds: [0],
-    rollouts: { numEpisodes: 300, maxSteps: 500, framesForVision: 5000 },
+    rollouts: {
+      numEpisodes: 300,
+      maxSteps: 500,
+      framesForVision: 5000,
+      actionHoldSteps: 20,
+    },
     vision: {
       latentSize: 64,
       encoderChannels: [16, 32, 64, 128],
@@ -192,9 +197,18 @@ export const takeCoverTask: TaskAdapter = {
   name: "take-cover",
   make: () => new TakeCover(),
   actionSize: 1,
-  randomPolicy(rng: Rng) {
+  // Every frame a new uniform action by default (the paper's random policy). Holding actions
+  // for a while takes the agent across the room, to the walls a frame-by-frame random walk
+  // almost never reaches.
+  randomPolicy(rng: Rng, holdSteps = 1) {
+    let current = 0;
+    let hold = 0;
     return (out: Float32Array) => {
-      out[0] = rng.int(3) - 1;
+      if (hold-- <= 0) {
+        current = rng.int(3) - 1;
+        hold = holdSteps > 1 ? rng.int(holdSteps) : 0;
+      }
+      out[0] = current;
     };
   },
   envAction(action) {
