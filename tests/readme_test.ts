@@ -19,6 +19,25 @@ Deno.test("README", async (t) => {
     }
   });
 
+  await t.step("every local file the README and the notes link to exists", async () => {
+    const documents = [
+      { path: "README.md", base: REPO_ROOT },
+      { path: "notes/model-based-rl.md", base: `${REPO_ROOT}/notes` },
+    ];
+    for (const { path, base } of documents) {
+      const text = await Deno.readTextFile(`${REPO_ROOT}/${path}`);
+      for (
+        const [, target] of text.matchAll(
+          /\]\(((?:\.\.\/|res\/|notebooks\/|lib\/|scripts\/|notes\/)[^)#\s]+)\)/g,
+        )
+      ) {
+        await Deno.stat(`${base}/${target}`).catch(() =>
+          assert.fail(`${path} links to missing ${target}`)
+        );
+      }
+    }
+  });
+
   await t.step("every results file names the command that regenerates it", async () => {
     for await (const entry of Deno.readDir(`${REPO_ROOT}/data/results`)) {
       const result = JSON.parse(await Deno.readTextFile(`${REPO_ROOT}/data/results/${entry.name}`));
