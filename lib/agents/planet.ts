@@ -17,6 +17,7 @@ import { tf } from "../tensor/mod.ts";
 import { Rng } from "../rng.ts";
 import { UserError } from "../errors.ts";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
+import { checkpointExists, loadCheckpoint, saveCheckpoint } from "../tensor/checkpoint.ts";
 import { boxSize, type BoxSpec, type Env } from "../envs/types.ts";
 import { CemPlanner } from "../planners/cem.ts";
 import { randomShootingPlan } from "../planners/random_shooting.ts";
@@ -293,123 +294,12 @@ export function configHash(value: unknown): string {
   return hash.toString(16).padStart(8, "0");
 }
 
-const CHECKPOINT_MAGIC = "PLANET-RSSM-1";
-
-/**
- * Saves the model's parameters (and the optimiser's moments, when given) to one binary file: a
- * JSON header with names and shapes, then float32 values.
- */
-export async function saveModelCheckpoint(
-  path: string,
-  model: Rssm,
-  trainer: RssmTrainer | null,
-  meta: Record<string, unknown>,
-): Promise<void> {
-  const entries: { name: string; shape: number[]; values: Float32Array }[] = [];
-  for (const [name, variable] of model.params.variables) {
-    entries.push({ name, shape: variable.shape, values: variable.dataSync() as Float32Array });
-  }
-  let optimizerCount = 0;
-  if (trainer) {
-    const weights = await trainer.optimizer.getWeights();
-    optimizerCount = weights.length;
-    weights.forEach((w, i) =>
-      entries.push({
-        name: `optimizer/${i}`,
-        shape: w.tensor.shape,
-        values: w.tensor.dataSync() as Float32Array,
-      })
-    );
-  }
-  const header = new TextEncoder().encode(JSON.stringify({
-    magic: CHECKPOINT_MAGIC,
-    meta,
-    updates: trainer?.updates ?? 0,
-    optimizerCount,
-    entries: entries.map(({ name, shape }) => ({ name, shape })),
-  }));
-  const headerBytes = Math.ceil(header.length / 4) * 4;
-  const floats = entries.reduce((sum, e) => sum + e.values.length, 0);
-  const out = new Uint8Array(4 + headerBytes + 4 * floats);
-  new DataView(out.buffer).setUint32(0, headerBytes, true);
-  out.fill(0x20, 4, 4 + headerBytes);
-  out.set(header, 4);
-  const data = new Float32Array(out.buffer, 4 + headerBytes, floats);
-  let offset = 0;
-  for (const e of entries) {
-    data.set(e.values, offset);
-    offset += e.values.length;
-  }
-  await writeFileAtomic(path, out);
-}
-
-/**
- * Loads what `saveModelCheckpoint` wrote into `model` (and `trainer`). A missing file, a corrupt
- * one, or one whose `meta` differs from `expectedMeta` is refused with a one-line UserError.
- */
-export async function loadModelCheckpoint(
-  path: string,
-  model: Rssm,
-  trainer: RssmTrainer | null,
-  expectedMeta: Record<string, unknown>,
-): Promise<void> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch {
-    throw new UserError(`model checkpoint ${path} is missing`);
-  }
-  const fail = (what: string) => new UserError(`model checkpoint ${path}: ${what}`);
-  if (bytes.length < 4) throw fail("the file is truncated");
-  const copy = bytes.slice();
-  const headerBytes = new DataView(copy.buffer).getUint32(0, true);
-  if (4 + headerBytes > copy.length) throw fail("the file is truncated");
-  let header: {
-    magic: string;
-    meta: Record<string, unknown>;
-    updates: number;
-    optimizerCount: number;
-    entries: { name: string; shape: number[] }[];
-  };
-  try {
-    header = JSON.parse(new TextDecoder().decode(copy.subarray(4, 4 + headerBytes)));
-  } catch {
-    throw fail("the header is unreadable (corrupt file)");
-  }
-  if (header.magic !== CHECKPOINT_MAGIC) throw fail("not an RSSM checkpoint");
-  if (JSON.stringify(header.meta) !== JSON.stringify(expectedMeta)) {
-    throw fail(
-      `it was written for another config (${JSON.stringify(header.meta)}), expected ` +
-        JSON.stringify(expectedMeta),
-    );
-  }
-  const floats = header.entries.reduce((s, e) => s + e.shape.reduce((a, b) => a * b, 1), 0);
-  if (copy.length !== 4 + headerBytes + 4 * floats) throw fail("the file is truncated");
-  const data = new Float32Array(copy.buffer, 4 + headerBytes, floats);
-  let offset = 0;
-  const optimizerWeights: { name: string; tensor: tf.Tensor }[] = [];
-  const seen = new Set<string>();
-  for (const { name, shape } of header.entries) {
-    const size = shape.reduce((a, b) => a * b, 1);
-    const values = data.subarray(offset, offset + size);
-    offset += size;
-    if (name.startsWith("optimizer/")) {
-      if (trainer) optimizerWeights.push({ name, tensor: tf.tensor(values, shape) });
-      continue;
-    }
-    const variable = model.params.variables.get(name);
-    if (!variable || variable.shape.join() !== shape.join()) {
-      throw fail(`parameter ${name} [${shape}] does not fit the model`);
-    }
-    tf.tidy(() => variable.assign(tf.tensor(values, shape)));
-    seen.add(name);
-  }
-  if (seen.size !== model.params.variables.size) throw fail("some parameters are missing");
-  if (trainer && optimizerWeights.length > 0) {
-    await trainer.optimizer.setWeights(optimizerWeights);
-    tf.dispose(optimizerWeights.map((w) => w.tensor));
-    trainer.updates = header.updates;
-  }
+/** What a PlaNet model checkpoint holds besides the weights. */
+export interface PlanetCheckpointMetadata {
+  /** `configHash` of the run's config, seed and environment: files of another run are refused. */
+  configHash: string;
+  /** The trainer's update count when it was saved. */
+  updates: number;
 }
 
 interface SavedProgress {
@@ -418,13 +308,16 @@ interface SavedProgress {
   curve: EpisodeRecord[];
 }
 
-/** Where a run's files live. */
+/**
+ * Where a run's files live. `model` (weights and optimiser) and the snapshots (weights only) are
+ * checkpoint directories of lib/tensor/checkpoint.ts.
+ */
 export function planetFiles(dataDir: string) {
   return {
     progress: `${dataDir}/progress.json`,
     replay: `${dataDir}/replay.bin`,
-    model: `${dataDir}/model.ckpt`,
-    snapshot: (episodes: number) => `${dataDir}/model-after-${episodes}-episodes.ckpt`,
+    model: `${dataDir}/model`,
+    snapshot: (episodes: number) => `${dataDir}/model-after-${episodes}-episodes`,
   };
 }
 
@@ -440,7 +333,6 @@ export async function trainPlanet(
   const env = makeEnv();
   const { seed } = options;
   const hash = configHash({ config, seed, env: env.id });
-  const meta = { configHash: hash };
   const model = makeRssm(env, config.model, seed);
   const trainer = new RssmTrainer(model, {
     learningRate: config.learningRate,
@@ -481,7 +373,20 @@ export async function trainPlanet(
       }
       // Episodes written after the last progress save belong to an unfinished update round.
       replay.episodes.length = saved.curve.length;
-      if (saved.curve.length > 0) await loadModelCheckpoint(files.model, model, trainer, meta);
+      if (saved.curve.length > 0) {
+        // Runs saved before the model went into a checkpoint directory left a model.ckpt file.
+        if (!(await checkpointExists(files.model))) {
+          throw new UserError(
+            `${files.progress} lists ${saved.curve.length} episodes but the model checkpoint ` +
+              `${files.model} is missing; delete ${options.dataDir} to start this run afresh`,
+          );
+        }
+        const manifest = await loadCheckpoint<PlanetCheckpointMetadata>(files.model, model.params, {
+          optimizer: trainer.optimizer,
+          expectedMetadata: { configHash: hash },
+        });
+        trainer.updates = manifest.userDefinedMetadata.updates;
+      }
       curve = saved.curve;
     }
   }
@@ -556,9 +461,10 @@ export async function trainPlanet(
     });
     if (files) {
       // Model first, then replay, then the progress file that says both are complete.
-      await saveModelCheckpoint(files.model, model, trainer, meta);
+      const metadata: PlanetCheckpointMetadata = { configHash: hash, updates: trainer.updates };
+      await saveCheckpoint(files.model, model.params, { optimizer: trainer.optimizer, metadata });
       if (config.snapshotEpisodes.includes(episode + 1)) {
-        await saveModelCheckpoint(files.snapshot(episode + 1), model, null, meta);
+        await saveCheckpoint(files.snapshot(episode + 1), model.params, { metadata });
       }
       await writeFileAtomic(files.replay, replay.serialize());
       await writeJsonAtomic(files.progress, { configHash: hash, seed, curve });

@@ -11,10 +11,19 @@
 import { CartPoleSwingupEnv } from "../envs/cartpole_swingup.ts";
 import {
   drawPlanetFigures,
+  LAPTOP_MODEL,
+  LAPTOP_SAC,
+  PAPER_LEARNING,
+  PAPER_MODEL,
+  PAPER_PLANNER,
+  PAPER_SAC,
+  PAPER_TRAINER,
   type PlanetExperimentConfig,
   planetExperimentConfig,
   type PlanetMetrics,
   type PlanetTask,
+  QUICK_AGENT,
+  QUICK_SAC,
   runPlanetExperiment,
 } from "./planet-shared.ts";
 import type { Experiment } from "./types.ts";
@@ -33,24 +42,6 @@ const task: PlanetTask = {
   },
 };
 
-const PAPER_MODEL = {
-  deterministicSize: 200,
-  stochasticSize: 30,
-  hiddenSize: 200,
-  embedSize: 200,
-  convDepth: 32,
-  minStd: 0.1,
-  freeNats: 3,
-};
-
-const LAPTOP_MODEL = {
-  ...PAPER_MODEL,
-  deterministicSize: 64,
-  stochasticSize: 16,
-  hiddenSize: 64,
-  embedSize: 64,
-};
-
 /** Half of PlaNet's published 821, fixed before any run: "has learnt to swing up". */
 const THRESHOLD = 400;
 
@@ -59,34 +50,8 @@ export const cartpoleBudgets: Record<"quick" | "laptop" | "paper", PlanetExperim
     seeds: [0],
     episodeSteps: 200,
     returnThreshold: THRESHOLD,
-    planet: {
-      actionRepeat: 8,
-      seedEpisodes: 1,
-      planningEpisodes: 1,
-      updatesPerEpisode: 4,
-      batchSize: 4,
-      chunkLength: 10,
-      learningRate: 1e-3,
-      adamEpsilon: 1e-4,
-      gradClipNorm: 1000,
-      explorationNoise: 0.3,
-      planner: { planningHorizon: 6, candidates: 40, elites: 4, iterations: 2 },
-      model: {
-        ...PAPER_MODEL,
-        deterministicSize: 16,
-        stochasticSize: 4,
-        hiddenSize: 16,
-        embedSize: 16,
-      },
-    },
-    sac: {
-      hiddenSize: 16,
-      batchSize: 16,
-      randomSteps: 10,
-      updateAfter: 10,
-      evaluationEpisodes: 1,
-      stepsMultiplier: 2,
-    },
+    planet: { actionRepeat: 8, ...QUICK_AGENT },
+    sac: QUICK_SAC,
     trueSimulatorEpisodes: 1,
     evaluationEpisodes: 1,
     pixels: {
@@ -118,21 +83,11 @@ export const cartpoleBudgets: Record<"quick" | "laptop" | "paper", PlanetExperim
       updatesPerEpisode: 50,
       batchSize: 16,
       chunkLength: 50,
-      learningRate: 1e-3,
-      adamEpsilon: 1e-4,
-      gradClipNorm: 1000,
-      explorationNoise: 0.3,
+      ...PAPER_LEARNING,
       planner: { planningHorizon: 12, candidates: 300, elites: 30, iterations: 5 },
       model: LAPTOP_MODEL,
     },
-    sac: {
-      hiddenSize: 64,
-      batchSize: 64,
-      randomSteps: 500,
-      updateAfter: 250,
-      evaluationEpisodes: 2,
-      stepsMultiplier: 10,
-    },
+    sac: LAPTOP_SAC,
     trueSimulatorEpisodes: 1,
     evaluationEpisodes: 1,
     pixels: {
@@ -155,24 +110,11 @@ export const cartpoleBudgets: Record<"quick" | "laptop" | "paper", PlanetExperim
       actionRepeat: 8,
       seedEpisodes: 5,
       planningEpisodes: 995,
-      updatesPerEpisode: 100,
-      batchSize: 50,
-      chunkLength: 50,
-      learningRate: 1e-3,
-      adamEpsilon: 1e-4,
-      gradClipNorm: 1000,
-      explorationNoise: 0.3,
-      planner: { planningHorizon: 12, candidates: 1000, elites: 100, iterations: 10 },
+      ...PAPER_TRAINER,
+      planner: PAPER_PLANNER,
       model: PAPER_MODEL,
     },
-    sac: {
-      hiddenSize: 256,
-      batchSize: 256,
-      randomSteps: 5000,
-      updateAfter: 1000,
-      evaluationEpisodes: 5,
-      stepsMultiplier: 100,
-    },
+    sac: PAPER_SAC,
     trueSimulatorEpisodes: 5,
     evaluationEpisodes: 5,
     pixels: {

@@ -26,8 +26,8 @@ import { SAC_LAPTOP_CONFIG } from "../agents/sac.ts";
 import {
   configHash,
   continuousActionSpec,
-  loadModelCheckpoint,
   makeRssm,
+  type PlanetCheckpointMetadata,
   type PlanetConfig,
   planetFiles,
   repeatAction,
@@ -37,6 +37,7 @@ import {
 } from "../agents/planet.ts";
 import { SequenceReplay } from "../agents/sequence_replay.ts";
 import { RssmTrainer } from "../models/rssm.ts";
+import { loadCheckpoint } from "../tensor/checkpoint.ts";
 import type { ImaginationModel } from "../planners/types.ts";
 import { CemPlanner } from "../planners/cem.ts";
 import { barChart, lineChart } from "../viz/charts.ts";
@@ -301,6 +302,105 @@ export const planetExperimentConfig = z.object({
 });
 
 export type PlanetExperimentConfig = z.infer<typeof planetExperimentConfig>;
+
+// ---------------------------------------------------------------------------------------------
+// Budget parts both tasks share (each task sets its action repeat, episode counts and the rest)
+
+type AgentSettings = PlanetExperimentConfig["planet"];
+type RssmSettings = AgentSettings["model"];
+type SacSettings = PlanetExperimentConfig["sac"];
+
+/** The paper's RSSM sizes: deterministic state 200, stochastic 30, hidden layers 200. */
+export const PAPER_MODEL: RssmSettings = {
+  deterministicSize: 200,
+  stochasticSize: 30,
+  hiddenSize: 200,
+  embedSize: 200,
+  convDepth: 32,
+  minStd: 0.1,
+  freeNats: 3,
+};
+
+/** The laptop model: GRU 64 and 16 stochastic units, for a shared 2-core CPU. */
+export const LAPTOP_MODEL: RssmSettings = {
+  ...PAPER_MODEL,
+  deterministicSize: 64,
+  stochasticSize: 16,
+  hiddenSize: 64,
+  embedSize: 64,
+};
+
+/** Adam at 1e-3 (epsilon 1e-4), gradients clipped at norm 1000, exploration noise 0.3. */
+export const PAPER_LEARNING = {
+  learningRate: 1e-3,
+  adamEpsilon: 1e-4,
+  gradClipNorm: 1000,
+  explorationNoise: 0.3,
+} satisfies Partial<AgentSettings>;
+
+/** The paper's C = 100 updates of B = 50 chunks of L = 50 steps after each episode. */
+export const PAPER_TRAINER = {
+  updatesPerEpisode: 100,
+  batchSize: 50,
+  chunkLength: 50,
+  ...PAPER_LEARNING,
+} satisfies Partial<AgentSettings>;
+
+/** The paper's CEM: H = 12, J = 1000 candidates, K = 100 elites, I = 10 iterations. */
+export const PAPER_PLANNER: AgentSettings["planner"] = {
+  planningHorizon: 12,
+  candidates: 1000,
+  elites: 100,
+  iterations: 10,
+};
+
+/** The quick budget's PlaNet, tiny everywhere but the action repeat (the task's). */
+export const QUICK_AGENT: Omit<AgentSettings, "actionRepeat"> = {
+  seedEpisodes: 1,
+  planningEpisodes: 1,
+  updatesPerEpisode: 4,
+  batchSize: 4,
+  chunkLength: 10,
+  ...PAPER_LEARNING,
+  planner: { planningHorizon: 6, candidates: 40, elites: 4, iterations: 2 },
+  model: {
+    ...PAPER_MODEL,
+    deterministicSize: 16,
+    stochasticSize: 4,
+    hiddenSize: 16,
+    embedSize: 16,
+  },
+};
+
+/** SAC at the quick budget. */
+export const QUICK_SAC: SacSettings = {
+  hiddenSize: 16,
+  batchSize: 16,
+  randomSteps: 10,
+  updateAfter: 10,
+  evaluationEpisodes: 1,
+  stepsMultiplier: 2,
+};
+
+/** SAC at the laptop budget; the tasks' random warm-up lengths differ. */
+export const LAPTOP_SAC: SacSettings = {
+  hiddenSize: 64,
+  batchSize: 64,
+  randomSteps: 500,
+  updateAfter: 250,
+  evaluationEpisodes: 2,
+  stepsMultiplier: 10,
+};
+
+/** SAC at the paper budget: 256 units, batch 256, run 100 times PlaNet's environment steps. */
+export const PAPER_SAC: SacSettings = {
+  hiddenSize: 256,
+  batchSize: 256,
+  randomSteps: 5000,
+  updateAfter: 1000,
+  evaluationEpisodes: 5,
+  stepsMultiplier: 100,
+};
 
 /** What differs between the two tasks. */
 export interface PlanetTask {
@@ -728,11 +828,15 @@ async function evaluateCheckpoints(
 ): Promise<{ early: number[]; late: number[]; randomShooting: number[] }> {
   const env = makeEnv();
   const files = planetFiles(runDir);
-  const meta = { configHash: configHash({ config: agentConfig, seed, env: env.id }) };
+  const expectedMetadata: Partial<PlanetCheckpointMetadata> = {
+    configHash: configHash({ config: agentConfig, seed, env: env.id }),
+  };
   const early = makeRssm(env, agentConfig.model, seed);
   const late = makeRssm(env, agentConfig.model, seed);
-  await loadModelCheckpoint(files.snapshot(agentConfig.seedEpisodes), early, null, meta);
-  await loadModelCheckpoint(files.model, late, null, meta);
+  await loadCheckpoint(files.snapshot(agentConfig.seedEpisodes), early.params, {
+    expectedMetadata,
+  });
+  await loadCheckpoint(files.model, late.params, { expectedMetadata });
   const { planner } = agentConfig;
   const out = { early: [] as number[], late: [] as number[], randomShooting: [] as number[] };
   const total = 3 * config.evaluationEpisodes;

@@ -2,9 +2,11 @@ import assert from "node:assert/strict";
 import { tf } from "../../lib/tensor/mod.ts";
 import { UserError } from "../../lib/errors.ts";
 import { PendulumEnv } from "../../lib/envs/pendulum.ts";
+import { loadCheckpoint, readCheckpointManifest } from "../../lib/tensor/checkpoint.ts";
 import {
-  loadModelCheckpoint,
+  type EpisodeRecord,
   makeRssm,
+  type PlanetCheckpointMetadata,
   type PlanetConfig,
   planetFiles,
   repeatAction,
@@ -66,7 +68,7 @@ Deno.test("PlaNet agent loop", async (t) => {
 
   const dirA = await Deno.makeTempDir({ prefix: "planet-a-" });
   const dirB = await Deno.makeTempDir({ prefix: "planet-b-" });
-  let uninterrupted: number[] = [];
+  let uninterrupted: EpisodeRecord[] = [];
 
   await t.step(
     "a run collects seed and planning episodes and counts environment steps",
@@ -80,7 +82,7 @@ Deno.test("PlaNet agent loop", async (t) => {
       assert.ok(
         run.curve.slice(0).every((e) => e.losses !== null && Number.isFinite(e.losses.total)),
       );
-      uninterrupted = run.curve.map((e) => e.return);
+      uninterrupted = run.curve;
       run.model.dispose();
     },
   );
@@ -104,7 +106,9 @@ Deno.test("PlaNet agent loop", async (t) => {
     const resumed = await trainPlanet(makeEnv, TINY, { seed: 3, dataDir: dirB });
     assert.equal(resumed.resumedEpisodes, 2);
     assert.equal(resumed.replay.numEpisodes, 3);
-    assert.deepEqual(resumed.curve.map((e) => e.return), uninterrupted);
+    assert.deepEqual(resumed.curve.map((e) => e.return), uninterrupted.map((e) => e.return));
+    // The optimiser's state was restored too: the updates after resuming lose the same.
+    assert.deepEqual(resumed.curve.map((e) => e.losses), uninterrupted.map((e) => e.losses));
     resumed.model.dispose();
   });
 
@@ -125,20 +129,47 @@ Deno.test("PlaNet agent loop", async (t) => {
     );
   });
 
+  await t.step("the model and its snapshots are checkpoint directories", async () => {
+    const files = planetFiles(dirA);
+    const model = await readCheckpointManifest<PlanetCheckpointMetadata>(files.model);
+    // Three rounds of three updates (training starts after the only seed episode).
+    assert.equal(model.userDefinedMetadata.updates, 9);
+    assert.equal(model.optimizer, "Adam");
+    const snapshot = await readCheckpointManifest<PlanetCheckpointMetadata>(files.snapshot(1));
+    assert.equal(snapshot.userDefinedMetadata.configHash, model.userDefinedMetadata.configHash);
+    assert.equal(snapshot.optimizer, null);
+  });
+
   await t.step("a corrupt or foreign checkpoint is refused, naming the file", async () => {
     const model = makeRssm(makeEnv(), TINY.model, 3);
-    const path = `${dirA}/broken.ckpt`;
-    await Deno.writeFile(path, new Uint8Array([9, 0, 0, 0, 1, 2]));
+    const dir = `${dirA}/broken`;
+    await Deno.mkdir(dir);
+    await Deno.writeTextFile(`${dir}/model.json`, "{ not json");
+    const refused = (pattern: RegExp, where: string) => (error: unknown) =>
+      error instanceof UserError && error.message.includes(where) && pattern.test(error.message) &&
+      !error.message.includes("\n");
+    await assert.rejects(loadCheckpoint(dir, model.params), refused(/not valid JSON/, dir));
+    const files = planetFiles(dirA);
     await assert.rejects(
-      loadModelCheckpoint(path, model, null, {}),
-      (error: unknown) => error instanceof UserError && error.message.includes(path),
+      loadCheckpoint(files.model, model.params, { expectedMetadata: { configHash: "other" } }),
+      refused(/configHash/, files.model),
     );
     await assert.rejects(
-      loadModelCheckpoint(planetFiles(dirA).model, model, null, { configHash: "other" }),
-      /another config/,
+      loadCheckpoint(`${dirA}/none`, model.params),
+      refused(/not found/, `${dirA}/none`),
     );
-    await assert.rejects(loadModelCheckpoint(`${dirA}/none.ckpt`, model, null, {}), /missing/);
     model.dispose();
+  });
+
+  await t.step("progress without its model checkpoint is refused, naming both", async () => {
+    const files = planetFiles(dirB);
+    await Deno.remove(files.model, { recursive: true });
+    await assert.rejects(
+      trainPlanet(makeEnv, TINY, { seed: 3, dataDir: dirB }),
+      (error: unknown) =>
+        error instanceof UserError && error.message.includes(files.model) &&
+        error.message.includes(files.progress) && error.message.includes("missing"),
+    );
   });
 
   await Deno.remove(dirA, { recursive: true });
