@@ -1,14 +1,15 @@
 /**
  * Stage files of the World Models experiments (Ha & Schmidhuber 2018): each stage (rollouts, V,
  * z sequences, M, C) is saved under the run's data folder as it ends, as a binary file of named
- * arrays and a JSON manifest holding the hash of the config fields the stage depends on. A rerun
+ * arrays and a JSON manifest holding the hash of the config fields the stage depends on (model
+ * weights as lib/tensor/checkpoint.ts checkpoints with those fields in their metadata). A rerun
  * loads a finished stage instead of redoing it; a file from another config, or a truncated or
  * corrupt one, is refused with a one-line `UserError` naming the file, never silently used.
  */
 import { UserError } from "../errors.ts";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
 import type { ParameterSet } from "../models/nn.ts";
-import { tf } from "../tensor/mod.ts";
+import { checkpointExists, loadCheckpoint, saveCheckpoint } from "../tensor/checkpoint.ts";
 
 type StoredArray = Float32Array | Uint8Array | Int32Array;
 const DTYPES = { float32: Float32Array, uint8: Uint8Array, int32: Int32Array } as const;
@@ -165,38 +166,50 @@ export class StageStore {
     return { arrays, meta };
   }
 
-  /** Saves a model's parameters as a stage. */
-  saveParameters(
+  /**
+   * Saves a model's parameters as a stage, as a lib/tensor/checkpoint.ts checkpoint in
+   * `<dir>/<stage>/` whose metadata holds the stage's config fields.
+   */
+  async saveParameters(
     stage: string,
     fields: Record<string, unknown>,
     params: ParameterSet,
     meta: Record<string, unknown> = {},
   ): Promise<void> {
-    const arrays: Record<string, Float32Array> = {};
-    for (const [name, variable] of params.variables) {
-      arrays[name] = variable.dataSync() as Float32Array;
-    }
-    return this.save(stage, fields, arrays, meta);
+    const metadata: ParameterMetadata = {
+      stage,
+      hash: hashFields(fields),
+      fields,
+      meta: this.timer ? { ...meta, seconds: this.timer.elapsed() } : meta,
+    };
+    await saveCheckpoint(`${this.dir}/${stage}`, params, { metadata });
   }
 
-  /** Loads a model's parameters saved by `saveParameters`; false when never saved. */
+  /**
+   * Loads a model's parameters saved by `saveParameters`; null when never saved. A checkpoint
+   * of other config values, or a damaged one, is refused with a `UserError`.
+   */
   async loadParameters(
     stage: string,
     fields: Record<string, unknown>,
     params: ParameterSet,
   ): Promise<Record<string, unknown> | null> {
-    const loaded = await this.load(stage, fields);
-    if (!loaded) return null;
-    const file = this.#paths(stage).data;
-    for (const [name, variable] of params.variables) {
-      const values = loaded.arrays[name];
-      if (!(values instanceof Float32Array) || values.length !== variable.size) {
-        throw new UserError(`${file}: parameter ${name} is missing or has the wrong size`);
-      }
-    }
-    for (const [name, variable] of params.variables) {
-      tf.tidy(() => variable.assign(tf.tensor(loaded.arrays[name], variable.shape)));
-    }
-    return loaded.meta;
+    const dir = `${this.dir}/${stage}`;
+    if (!(await checkpointExists(dir))) return null;
+    // Round-trip through JSON so the comparison sees what the checkpoint could have stored.
+    const expected = JSON.parse(JSON.stringify(fields));
+    const manifest = await loadCheckpoint<ParameterMetadata>(dir, params, {
+      expectedMetadata: { stage, fields: expected },
+    });
+    const meta = manifest.userDefinedMetadata?.meta ?? {};
+    this.timer?.markResumed(typeof meta.seconds === "number" ? meta.seconds : null);
+    return meta;
   }
+}
+
+interface ParameterMetadata {
+  stage: string;
+  hash: string;
+  fields: Record<string, unknown>;
+  meta: Record<string, unknown>;
 }
