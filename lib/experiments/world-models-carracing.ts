@@ -897,7 +897,7 @@ export const worldModelsCarRacing: Experiment<CarRacingConfig, CarRacingMetrics>
   notebook: "notebooks/02-world-models.ipynb",
   configSchema: carRacingConfig,
   budgets: carRacingBudgets,
-  expectedSeconds: { quick: 30, laptop: 1200, paper: 30 * 24 * 3600 },
+  expectedSeconds: { quick: 10, laptop: 660, paper: 30 * 24 * 3600 },
   run,
   drawFigures,
 };

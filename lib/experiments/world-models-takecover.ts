@@ -715,7 +715,7 @@ export const worldModelsTakeCover: Experiment<TakeCoverConfig, TakeCoverMetrics>
   notebook: "notebooks/02-world-models.ipynb",
   configSchema: takeCoverConfig,
   budgets: takeCoverBudgets,
-  expectedSeconds: { quick: 30, laptop: 900, paper: 30 * 24 * 3600 },
+  expectedSeconds: { quick: 10, laptop: 660, paper: 30 * 24 * 3600 },
   run,
   drawFigures,
 };
