@@ -615,7 +615,7 @@ async function drawFigures(
   written.push(
     await saveFigure(
       lineChart({
-        title: "TakeCover: C evolved in M's dream, scored in the dream and in the real game",
+        title: "TakeCover: C evolved in M's dream, scored in the dream and for real",
         subtitle: "Mean ± std steps survived per temperature tau; dashed: random policy",
         series: [
           {
