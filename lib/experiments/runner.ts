@@ -78,9 +78,17 @@ export function resolveConfig<Config>(
 }
 
 /** The command that regenerates a result, as recorded in it and shown in the README. */
-export function reproduceCommand(name: string, budget: Budget, numSeeds?: number): string {
+export function reproduceCommand(
+  name: string,
+  budget: Budget,
+  numSeeds?: number,
+  overrides?: Record<string, unknown>,
+): string {
   const seeds = numSeeds === undefined ? "" : ` --seeds ${numSeeds}`;
-  return `deno task reproduce ${name} --budget ${budget}${seeds}`;
+  const sets = Object.entries(overrides ?? {})
+    .map(([field, value]) => ` --set '${field}=${JSON.stringify(value)}'`)
+    .join("");
+  return `deno task reproduce ${name} --budget ${budget}${seeds}${sets}`;
 }
 
 export async function runExperiment<Config, Metrics>(
@@ -102,7 +110,7 @@ export async function runExperiment<Config, Metrics>(
     signal: request.signal,
   });
   result.wallSeconds = Math.round((performance.now() - started) / 10) / 100;
-  result.command = reproduceCommand(experiment.name, budget, request.numSeeds);
+  result.command = reproduceCommand(experiment.name, budget, request.numSeeds, request.overrides);
   if (!request.dryRun) {
     if (experiment.drawFigures) {
       const figures = await experiment.drawFigures(result, resDir);
