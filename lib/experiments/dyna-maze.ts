@@ -16,7 +16,7 @@ import { Rng } from "../rng.ts";
 import { lineChart } from "../viz/charts.ts";
 import * as Plot from "@observablehq/plot";
 import { saveFigure } from "../viz/plot.ts";
-import { formatMeanStd, mean, meanCurve, std, stdCurve } from "./stats.ts";
+import { formatMeanStd, mean, meanCurve, range, std, stdCurve } from "./stats.ts";
 import type { Claim, Experiment, ExperimentResult, RunOptions } from "./types.ts";
 
 const blockingSchema = z.object({
@@ -49,8 +49,6 @@ export const dynaMazeConfig = z.object({
 });
 
 export type DynaMazeConfig = z.infer<typeof dynaMazeConfig>;
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 const BOOK = {
   planningSteps: [0, 5, 50],

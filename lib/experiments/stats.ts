@@ -1,5 +1,10 @@
 /** Small statistics used to report claims as mean ± std over seeds. */
 
+/** 0, 1, ..., n - 1: seed lists and evaluation episode indices. */
+export function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
 export function mean(values: ArrayLike<number>): number {
   if (values.length === 0) return Number.NaN;
   let sum = 0;

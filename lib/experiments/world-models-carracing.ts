@@ -24,16 +24,17 @@ import {
 import { MdnRnn } from "../models/mdn_rnn.ts";
 import { barChart, lineChart } from "../viz/charts.ts";
 import { saveFigure } from "../viz/plot.ts";
-import { encodeGif, encodePng, type Frame, frameFrom, hstack, upscale } from "../viz/image.ts";
+import { encodeGif, encodePng, type Frame, hstack, upscale } from "../viz/image.ts";
 import { saveImage } from "../viz/image.ts";
 import { tableFigure } from "../viz/table_figure.ts";
-import { formatMeanStd, mean, std } from "./stats.ts";
+import { formatMeanStd, mean, range, std } from "./stats.ts";
 import type { Claim, Experiment, ExperimentResult, RunOptions } from "./types.ts";
 import { StageStore } from "./world-models-store.ts";
 import {
   evolutionSchema,
   evolveController,
   FRAME_SIZE,
+  framesFromBytes,
   type GenerationRecord,
   memorySchema,
   prepareWorldModel,
@@ -86,8 +87,6 @@ const PAPER_VISION = {
   decoderChannels: [1024, 128, 64, 32],
   klTolerance: 0.5,
 };
-
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 export const carRacingBudgets: Record<"quick" | "laptop" | "paper", CarRacingConfig> = {
   quick: {
@@ -312,12 +311,6 @@ export function reconstructionErrors(
     roadRecovered: roadCount ? recovered / roadCount : Number.NaN,
   };
 }
-
-const toFrames = (bytes: Uint8Array): Frame[] =>
-  Array.from(
-    { length: bytes.length / FRAME_SIZE },
-    (_, i) => frameFrom(bytes.subarray(i * FRAME_SIZE, (i + 1) * FRAME_SIZE), [64, 64, 3]),
-  );
 
 /** Stacks two equally wide frames vertically with a gap. */
 function vstack(top: Frame, bottom: Frame, gap = 2): Frame {
@@ -618,14 +611,14 @@ async function run(
             recordLatents: config.animationFrames,
           },
         );
-        const dreamFrames = toFrames(
+        const dreamFrames = framesFromBytes(
           world.vision.decode(
             Float32Array.from(dream.dreamLatents.flatMap((zRow) => [...zRow])),
             dream.dreamLatents.length,
           ),
         );
-        const realFrames = toFrames(real);
-        const reconstructed = toFrames(decoded);
+        const realFrames = framesFromBytes(real);
+        const reconstructed = framesFromBytes(decoded);
         const steps = Math.min(realFrames.length, dreamFrames.length);
         const animation = range(steps).map((i) =>
           upscale(hstack([realFrames[i], reconstructed[i], dreamFrames[i]]), 2)
@@ -636,8 +629,8 @@ async function run(
         const picks = range(8).map((i) =>
           Math.floor((i * (originals.length / FRAME_SIZE - 1)) / 7)
         );
-        const originalRow = hstack(picks.map((i) => toFrames(originals)[i]));
-        const reconstructedRow = hstack(picks.map((i) => toFrames(reconstructions)[i]));
+        const originalRow = hstack(picks.map((i) => framesFromBytes(originals)[i]));
+        const reconstructedRow = hstack(picks.map((i) => framesFromBytes(reconstructions)[i]));
         const pngPath = `${dataDir}/media/world-models-carracing-reconstructions.png`;
         await saveImage(encodePng(upscale(vstack(originalRow, reconstructedRow), 3)), pngPath);
         media.push(pngPath);

@@ -24,8 +24,17 @@ import { createVision, type Vision, type VisionLosses } from "./world-models-vis
 import type { StageStore, StageTimer } from "./world-models-store.ts";
 import type { Progress } from "./types.ts";
 import { CmaEs } from "../evolution/cmaes.ts";
+import { type Frame, frameFrom } from "../viz/image.ts";
 
 export const FRAME_SIZE = 64 * 64 * 3;
+
+/** Splits stored frame bytes (64x64x3 each, back to back) into frames for figures and GIFs. */
+export function framesFromBytes(bytes: Uint8Array): Frame[] {
+  return Array.from(
+    { length: bytes.length / FRAME_SIZE },
+    (_, i) => frameFrom(bytes.subarray(i * FRAME_SIZE, (i + 1) * FRAME_SIZE), [64, 64, 3]),
+  );
+}
 
 /** How a task is seen by the World Models pipeline. */
 export interface TaskAdapter {

@@ -24,15 +24,16 @@ import {
 import { MdnRnn } from "../models/mdn_rnn.ts";
 import { lineChart } from "../viz/charts.ts";
 import { saveFigure } from "../viz/plot.ts";
-import { encodeGif, type Frame, frameFrom, hstack, saveImage, upscale } from "../viz/image.ts";
+import { encodeGif, type Frame, hstack, saveImage, upscale } from "../viz/image.ts";
 import { tableFigure } from "../viz/table_figure.ts";
-import { formatMeanStd, mean, std } from "./stats.ts";
+import { formatMeanStd, mean, range, std } from "./stats.ts";
 import type { Claim, Experiment, ExperimentResult, RunOptions } from "./types.ts";
 import { StageStore } from "./world-models-store.ts";
 import {
   evolutionSchema,
   evolveController,
   FRAME_SIZE,
+  framesFromBytes,
   type GenerationRecord,
   memorySchema,
   prepareWorldModel,
@@ -253,14 +254,6 @@ function controllerShape(config: TakeCoverConfig): ControllerShape {
   };
 }
 
-const range = (n: number) => Array.from({ length: n }, (_, i) => i);
-
-const toFrames = (bytes: Uint8Array): Frame[] =>
-  Array.from(
-    { length: bytes.length / FRAME_SIZE },
-    (_, i) => frameFrom(bytes.subarray(i * FRAME_SIZE, (i + 1) * FRAME_SIZE), [64, 64, 3]),
-  );
-
 async function run(
   config: TakeCoverConfig,
   options: RunOptions = {},
@@ -456,7 +449,7 @@ async function run(
         drive.frames!.forEach((f, i) => real.set(f, i * FRAME_SIZE));
         const count = drive.frames!.length;
         const encoded = world.vision.encode(real, count);
-        const reconstructed = toFrames(world.vision.decode(encoded.mu, count));
+        const reconstructed = framesFromBytes(world.vision.decode(encoded.mu, count));
         const bestTau = [...byTau.values()].reduce((a, b) =>
           mean(b.real) > mean(a.real) ? b : a
         ).tau;
@@ -474,13 +467,13 @@ async function run(
             recordLatents: config.animationFrames,
           },
         );
-        const dreamFrames = toFrames(
+        const dreamFrames = framesFromBytes(
           world.vision.decode(
             Float32Array.from(dream.dreamLatents.flatMap((row) => [...row])),
             dream.dreamLatents.length,
           ),
         );
-        const realFrames = toFrames(real);
+        const realFrames = framesFromBytes(real);
         // Both sequences run to the longer one; a finished one holds its last frame.
         const steps = Math.max(realFrames.length, dreamFrames.length);
         const at = (frames: Frame[], i: number) => frames[Math.min(i, frames.length - 1)];

@@ -82,10 +82,6 @@ function variablesOf(variables: NamedVariables): Map<string, tf.Variable> {
   return variables instanceof Map ? variables : variables.variables;
 }
 
-function sizeOf(shape: readonly number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 async function exists(path: string): Promise<boolean> {
   try {
     await Deno.lstat(path);
@@ -429,7 +425,7 @@ export async function loadCheckpoint<M = Record<string, unknown>>(
     throw error;
   }
   const specs = manifest.weightsManifest[0].weights;
-  const expectedBytes = specs.reduce((sum, s) => sum + 4 * sizeOf(s.shape), 0);
+  const expectedBytes = specs.reduce((sum, s) => sum + 4 * tf.util.sizeFromShape(s.shape), 0);
   if (bytes.length !== expectedBytes || bytes.length !== manifest.weightsBytes) {
     throw new UserError(
       `${weightsPath} has ${bytes.length} bytes, but ${MODEL_FILE} describes ${expectedBytes}`,
@@ -444,7 +440,7 @@ export async function loadCheckpoint<M = Record<string, unknown>>(
   let offset = 0;
   const copy = bytes.slice().buffer;
   for (const spec of specs) {
-    const size = sizeOf(spec.shape);
+    const size = tf.util.sizeFromShape(spec.shape);
     const data = spec.dtype === "float32"
       ? new Float32Array(copy, offset, size)
       : new Int32Array(copy, offset, size);
