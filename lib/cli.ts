@@ -1,5 +1,6 @@
 /**
- * `deno task reproduce [NAME...] [--budget quick|laptop|paper] [--seeds N] [--out DIR]`
+ * `deno task reproduce [NAME...] [--budget quick|laptop|paper] [--seeds N] [--out DIR]
+ *  [--set FIELD=VALUE] [--workers N]`
  *
  * Runs the named experiments (all of them when none is named) at a budget, shows progress,
  * writes `DIR/<name>.json` and the figures, refreshes the README's claims table, and prints the
@@ -18,6 +19,7 @@ Options:
   --seeds N                     run seeds 0..N-1 instead of the budget's seeds
   --out DIR                     folder for the results files (default data/results)
   --set FIELD=VALUE             change one config field (VALUE is JSON), repeatable
+  --workers N                   worker threads for independent stages (default: one per core)
   --list                        list experiments, budgets and expected run times
   --help                        show this help
 
@@ -28,6 +30,7 @@ interface CliOptions {
   budget: string;
   seeds?: number;
   out?: string;
+  workers?: number;
   overrides: Record<string, unknown>;
   list: boolean;
   help: boolean;
@@ -44,6 +47,7 @@ export function parseCli(args: string[]): CliOptions {
         seeds: { type: "string" },
         out: { type: "string" },
         set: { type: "string", multiple: true },
+        workers: { type: "string" },
         list: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -57,6 +61,13 @@ export function parseCli(args: string[]): CliOptions {
     seeds = Number(values.seeds);
     if (!Number.isInteger(seeds) || seeds < 1) {
       throw new UserError(`--seeds must be a positive integer, got '${values.seeds}'`);
+    }
+  }
+  let workers: number | undefined;
+  if (values.workers !== undefined) {
+    workers = Number(values.workers);
+    if (!Number.isInteger(workers) || workers < 1) {
+      throw new UserError(`--workers must be a positive integer, got '${values.workers}'`);
     }
   }
   const overrides: Record<string, unknown> = {};
@@ -76,6 +87,7 @@ export function parseCli(args: string[]): CliOptions {
     budget: values.budget!,
     seeds,
     out: values.out,
+    workers,
     overrides,
     list: values.list!,
     help: values.help!,
@@ -136,6 +148,7 @@ async function main(args: string[]): Promise<void> {
       numSeeds: options.seeds,
       overrides,
       outDir: options.out,
+      workers: options.workers,
       onProgress: (p) => progress.update(p),
       signal: interrupt.signal,
     }).finally(() => progress.finish());

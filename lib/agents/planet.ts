@@ -51,6 +51,8 @@ export interface ModelSettings {
   convDepth: number;
   minStd: number;
   freeNats: number;
+  /** Std of the Gaussian observation model (paper: 1); see `RssmConfig`. */
+  observationStd: number;
 }
 
 export interface PlanetConfig {

@@ -21,17 +21,20 @@ import {
   type PlanetExperimentConfig,
   planetExperimentConfig,
   type PlanetMetrics,
+  type PlanetStageArgs,
   type PlanetTask,
   QUICK_AGENT,
   QUICK_SAC,
   runPlanetExperiment,
+  runPlanetStage,
 } from "./planet-shared.ts";
-import type { Experiment } from "./types.ts";
+import type { Experiment, Progress } from "./types.ts";
 
 const task: PlanetTask = {
   name: "planet-cartpole-swingup",
   paper: "Hafner et al. (2019), PlaNet, Section 5, Table 1 (cartpole swing-up)",
   makeEnv: () => new CartPoleSwingupEnv(),
+  stageModule: import.meta.url,
   published: {
     planet: 821,
     d4pg: 862,
@@ -143,3 +146,11 @@ export const planetCartpoleSwingup: Experiment<PlanetExperimentConfig, PlanetMet
   run: (config, options) => runPlanetExperiment(task, config, options),
   drawFigures: drawPlanetFigures,
 };
+
+/** One stage of this experiment, for the workers of `runStageJobs`. */
+export async function runStage(
+  args: PlanetStageArgs,
+  report: (progress: Progress) => void,
+): Promise<void> {
+  await runPlanetStage(task, args, report);
+}

@@ -18,18 +18,21 @@ import {
   type PlanetExperimentConfig,
   planetExperimentConfig,
   type PlanetMetrics,
+  type PlanetStageArgs,
   type PlanetTask,
   QUICK_AGENT,
   QUICK_SAC,
   runPlanetExperiment,
+  runPlanetStage,
 } from "./planet-shared.ts";
-import type { Experiment } from "./types.ts";
+import type { Experiment, Progress } from "./types.ts";
 
 const task: PlanetTask = {
   name: "planet-pendulum",
   paper: "Hafner et al. (2019), PlaNet, Algorithm 1, on Pendulum-v1 (not in the paper)",
   makeEnv: () => new PendulumEnv(),
   published: null,
+  stageModule: import.meta.url,
 };
 
 /** A pendulum held up for most of an episode; a random policy scores about -1200. */
@@ -97,3 +100,11 @@ export const planetPendulum: Experiment<PlanetExperimentConfig, PlanetMetrics> =
   run: (config, options) => runPlanetExperiment(task, config, options),
   drawFigures: drawPlanetFigures,
 };
+
+/** One stage of this experiment, for the workers of `runStageJobs`. */
+export async function runStage(
+  args: PlanetStageArgs,
+  report: (progress: Progress) => void,
+): Promise<void> {
+  await runPlanetStage(task, args, report);
+}

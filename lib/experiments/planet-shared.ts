@@ -26,6 +26,7 @@ import { SAC_LAPTOP_CONFIG } from "../agents/sac.ts";
 import {
   configHash,
   continuousActionSpec,
+  type EpisodeRecord,
   makeRssm,
   type PlanetCheckpointMetadata,
   type PlanetConfig,
@@ -46,6 +47,8 @@ import { encodePng, type Frame, frameFrom, hstack, upscale } from "../viz/image.
 import { saveImage } from "../viz/image.ts";
 import { formatMeanStd, mean, meanCurve, std, stdCurve } from "./stats.ts";
 import type { Claim, ExperimentResult, Progress, RunOptions } from "./types.ts";
+import { runStageJobs } from "./stage_pool.ts";
+import { availableCores } from "../evolution/parallel.ts";
 
 // ---------------------------------------------------------------------------------------------
 // Environment wrappers
@@ -244,6 +247,7 @@ const modelSchema = z.object({
   convDepth: z.number().int().min(1).max(64),
   minStd: z.number().gt(0).max(1),
   freeNats: z.number().min(0).max(100),
+  observationStd: z.number().gt(0).max(100),
 });
 
 export const planetExperimentConfig = z.object({
@@ -319,6 +323,7 @@ export const PAPER_MODEL: RssmSettings = {
   convDepth: 32,
   minStd: 0.1,
   freeNats: 3,
+  observationStd: 1,
 };
 
 /** The laptop model: GRU 64 and 16 stochastic units, for a shared 2-core CPU. */
@@ -410,6 +415,11 @@ export interface PlanetTask {
   makeEnv(): ClassicControlEnv & Renderable;
   /** Published numbers for this task (paper's Table 1), or null where the paper has none. */
   published: PublishedScores | null;
+  /**
+   * URL of the module that defines this task and exports `runStage(args, report)` (calling
+   * `runPlanetStage` with this task), so that workers can run its stages.
+   */
+  stageModule: string;
 }
 
 export interface PublishedScores {
@@ -533,51 +543,68 @@ function firstReaching(steps: number[], returns: number[], threshold: number): n
 /** Gives the event loop a turn so progress displays redraw and aborts are noticed. */
 const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
 
-export async function runPlanetExperiment(
+/** One stage of a PlaNet experiment: each can run alone, in any order, in a worker. */
+export type PlanetStage =
+  | { kind: "planet" | "sac" | "checkpoints"; seed: number }
+  | { kind: "true-simulator" }
+  | { kind: "pixels" };
+
+export interface PlanetStageArgs {
+  config: PlanetExperimentConfig;
+  dataDir: string;
+  stage: PlanetStage;
+}
+
+type SacRun = { steps: number[]; returns: number[]; evaluation: Curve };
+type CheckpointReturns = { early: number[]; late: number[]; randomShooting: number[] };
+
+/**
+ * PlaNet's environment steps in a run: both tasks have no terminal states, so every episode
+ * lasts `episodeSteps`. SAC gets this many times `stepsMultiplier`.
+ */
+export function planetEnvSteps(config: PlanetExperimentConfig): number {
+  return (config.planet.seedEpisodes + config.planet.planningEpisodes) * config.episodeSteps;
+}
+
+/**
+ * Runs one stage, or reads it back when its files are already on disk. The stages read nothing
+ * from each other except that `checkpoints` needs the finished `planet` run of its seed.
+ */
+export async function runPlanetStage(
   task: PlanetTask,
-  config: PlanetExperimentConfig,
-  options: RunOptions = {},
-): Promise<ExperimentResult<PlanetMetrics>> {
-  const started = performance.now();
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${task.name}`;
-  const report = options.onProgress ?? ((_: Progress) => {});
-  const stageSeconds: Record<string, number> = {};
-  const addSeconds = (name: string, seconds: number) => {
-    stageSeconds[name] = Math.round(((stageSeconds[name] ?? 0) + seconds) * 100) / 100;
-  };
+  args: PlanetStageArgs,
+  report: (p: Progress) => void,
+  signal?: AbortSignal,
+): Promise<{ value: unknown; seconds: number }> {
+  const { config, dataDir, stage: which } = args;
   const makeEnv = () => new TimeLimitEnv(task.makeEnv(), config.episodeSteps);
   const agentConfig = planetAgentConfig(config);
   const repeat = config.planet.actionRepeat;
-
-  // 1. PlaNet per seed (resumes episode by episode from its own folder).
-  const planetCurves: number[][] = [];
-  let planetSteps: number[] = [];
-  for (const seed of config.seeds) {
-    const run = await trainPlanet(makeEnv, agentConfig, {
-      seed,
-      dataDir: `${dataDir}/planet-seed-${seed}`,
-      onProgress: report,
-      signal: options.signal,
-      label: `PlaNet seed ${seed}`,
-    });
-    planetCurves.push(run.curve.map((e) => e.return));
-    planetSteps = run.curve.map((e) => e.envSteps);
-    const fresh = run.curve.slice(run.resumedEpisodes).reduce((s, e) => s + e.seconds, 0);
-    const old = run.curve.slice(0, run.resumedEpisodes).reduce((s, e) => s + e.seconds, 0);
-    addSeconds("planet", fresh + old);
-    run.model.dispose();
-  }
-  const totalEnvSteps = planetSteps.at(-1) ?? 0;
-
-  // 2. SAC on the same environment (same episode length and action repeat), same env steps.
-  const sacRuns: { steps: number[]; returns: number[]; evaluation: Curve }[] = [];
-  for (const seed of config.seeds) {
-    const sacInputs = { sac: config.sac, episodeSteps: config.episodeSteps, repeat, totalEnvSteps };
-    const { value, seconds } = await stage(
-      dataDir,
-      `sac-seed-${seed}`,
-      { sacInputs, seed },
-      async () => {
+  switch (which.kind) {
+    case "planet": {
+      const run = await trainPlanet(makeEnv, agentConfig, {
+        seed: which.seed,
+        dataDir: `${dataDir}/planet-seed-${which.seed}`,
+        onProgress: report,
+        signal,
+        label: `PlaNet seed ${which.seed}`,
+      });
+      run.model.dispose();
+      return {
+        value: run.curve,
+        seconds: run.curve.reduce((sum, episode) => sum + episode.seconds, 0),
+      };
+    }
+    case "sac": {
+      const seed = which.seed;
+      const totalEnvSteps = planetEnvSteps(config);
+      const sacInputs = {
+        sac: config.sac,
+        episodeSteps: config.episodeSteps,
+        repeat,
+        totalEnvSteps,
+      };
+      return await stage(dataDir, `sac-seed-${seed}`, { sacInputs, seed }, async () => {
         const env = new ActionRepeatEnv(makeEnv(), repeat);
         const evaluationEnv = new ActionRepeatEnv(makeEnv(), repeat);
         const decisions = Math.max(
@@ -598,14 +625,9 @@ export async function runPlanetExperiment(
           evaluateEvery: env.maxEpisodeSteps * config.sac.stepsMultiplier,
           evaluationEpisodes: config.sac.evaluationEpisodes,
           evaluationEnv,
-          signal: options.signal,
+          signal,
           onProgress: (p) =>
-            report({
-              stage: `SAC seed ${seed}`,
-              done: p.done,
-              total: p.total,
-              message: p.message,
-            }),
+            report({ stage: `SAC seed ${seed}`, done: p.done, total: p.total, message: p.message }),
         });
         result.agent.dispose();
         return {
@@ -616,45 +638,34 @@ export async function runPlanetExperiment(
             mean: result.evaluation.meanReturn,
             std: result.evaluation.stdReturn,
           },
-        };
-      },
-    );
-    addSeconds("sac", seconds);
-    sacRuns.push(value);
-    await breathe();
-  }
-
-  // 3. CEM on the true simulator, with the agent's planner settings and action repeat.
-  let trueSimulator: PlanetMetrics["trueSimulator"] = null;
-  if (config.trueSimulatorEpisodes > 0) {
-    const inputs = {
-      planner: config.planet.planner,
-      repeat,
-      episodeSteps: config.episodeSteps,
-      episodes: config.trueSimulatorEpisodes,
-    };
-    const { value, seconds } = await stage(
-      dataDir,
-      "true-simulator-cem",
-      inputs,
-      () => Promise.resolve(runTrueSimulatorCem(task, config, report)),
-    );
-    addSeconds("true-simulator-cem", seconds);
-    trueSimulator = value;
-  }
-
-  // 4. Early against final model, and CEM against random shooting, from the same start states.
-  let checkpoints: PlanetMetrics["checkpoints"] = null;
-  if (config.evaluationEpisodes > 0) {
-    const perSeed: { early: number[]; late: number[]; randomShooting: number[] }[] = [];
-    for (const seed of config.seeds) {
+        } satisfies SacRun;
+      });
+    }
+    case "true-simulator": {
+      // CEM on the true simulator, with the agent's planner settings and action repeat.
+      const inputs = {
+        planner: config.planet.planner,
+        repeat,
+        episodeSteps: config.episodeSteps,
+        episodes: config.trueSimulatorEpisodes,
+      };
+      return await stage(
+        dataDir,
+        "true-simulator-cem",
+        inputs,
+        () => Promise.resolve(runTrueSimulatorCem(task, config, report)),
+      );
+    }
+    case "checkpoints": {
+      // Early against final model, and CEM against random shooting, from the same start states.
+      const seed = which.seed;
       const inputs = {
         agentConfig,
         episodes: config.evaluationEpisodes,
         seed,
         steps: config.episodeSteps,
       };
-      const { value, seconds } = await stage(
+      return await stage(
         dataDir,
         `checkpoint-planning-seed-${seed}`,
         inputs,
@@ -668,8 +679,113 @@ export async function runPlanetExperiment(
             report,
           ),
       );
-      addSeconds("checkpoint-planning", seconds);
-      perSeed.push(value);
+    }
+    case "pixels": {
+      const pixelConfig = config.pixels;
+      if (!pixelConfig) throw new UserError("this config has no pixel model (pixels: null)");
+      const inputs = {
+        pixelConfig,
+        planet: config.planet,
+        steps: config.episodeSteps,
+        seed: config.seeds[0],
+      };
+      return await stage(
+        dataDir,
+        "pixels",
+        inputs,
+        () => runPixelStage(task, config, pixelConfig, dataDir, report),
+      );
+    }
+  }
+}
+
+/** The stages of a config: the independent ones first, then those that read PlaNet's runs. */
+export function planetStages(config: PlanetExperimentConfig): PlanetStage[][] {
+  const independent: PlanetStage[] = [
+    ...config.seeds.map((seed) => ({ kind: "planet", seed }) as const),
+    ...config.seeds.map((seed) => ({ kind: "sac", seed }) as const),
+  ];
+  if (config.pixels) independent.push({ kind: "pixels" });
+  if (config.trueSimulatorEpisodes > 0) independent.push({ kind: "true-simulator" });
+  const dependent: PlanetStage[] = config.evaluationEpisodes > 0
+    ? config.seeds.map((seed) => ({ kind: "checkpoints", seed }) as const)
+    : [];
+  return [independent, dependent];
+}
+
+function stageLabel(stage: PlanetStage): string {
+  return "seed" in stage ? `${stage.kind} seed ${stage.seed}` : stage.kind;
+}
+
+export async function runPlanetExperiment(
+  task: PlanetTask,
+  config: PlanetExperimentConfig,
+  options: RunOptions = {},
+): Promise<ExperimentResult<PlanetMetrics>> {
+  const started = performance.now();
+  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${task.name}`;
+  const report = options.onProgress ?? ((_: Progress) => {});
+  const stageSeconds: Record<string, number> = {};
+  const addSeconds = (name: string, seconds: number) => {
+    stageSeconds[name] = Math.round(((stageSeconds[name] ?? 0) + seconds) * 100) / 100;
+  };
+  const repeat = config.planet.actionRepeat;
+  const run = async <T>(stage: PlanetStage, secondsKey: string): Promise<T> => {
+    const { value, seconds } = await runPlanetStage(
+      task,
+      { config, dataDir, stage },
+      report,
+      options.signal,
+    );
+    addSeconds(secondsKey, seconds);
+    await breathe();
+    return value as T;
+  };
+
+  // The stages run in workers, one per core, writing their files; the sequential code below
+  // then reads every finished stage back (and runs here whatever a single worker left to do).
+  const workers = options.workers ?? availableCores();
+  if (workers > 1) {
+    for (const group of planetStages(config)) {
+      await runStageJobs(
+        group.map((stage) => ({
+          label: stageLabel(stage),
+          moduleUrl: task.stageModule,
+          exportName: "runStage",
+          args: { config, dataDir, stage } satisfies PlanetStageArgs,
+        })),
+        { workers, onProgress: report, signal: options.signal },
+      );
+    }
+  }
+
+  // 1. PlaNet per seed (resumes episode by episode from its own folder).
+  const planetCurves: number[][] = [];
+  let planetSteps: number[] = [];
+  for (const seed of config.seeds) {
+    const curve = await run<EpisodeRecord[]>({ kind: "planet", seed }, "planet");
+    planetCurves.push(curve.map((e) => e.return));
+    planetSteps = curve.map((e) => e.envSteps);
+  }
+  const totalEnvSteps = planetSteps.at(-1) ?? 0;
+
+  // 2. SAC on the same environment (same episode length and action repeat), same env steps.
+  const sacRuns: SacRun[] = [];
+  for (const seed of config.seeds) sacRuns.push(await run<SacRun>({ kind: "sac", seed }, "sac"));
+
+  // 3. CEM on the true simulator.
+  const trueSimulator: PlanetMetrics["trueSimulator"] = config.trueSimulatorEpisodes > 0
+    ? await run({ kind: "true-simulator" }, "true-simulator-cem")
+    : null;
+
+  // 4. Early against final model, and CEM against random shooting.
+  let checkpoints: PlanetMetrics["checkpoints"] = null;
+  if (config.evaluationEpisodes > 0) {
+    const perSeed: CheckpointReturns[] = [];
+    for (const seed of config.seeds) {
+      perSeed.push(
+        await run<CheckpointReturns>({ kind: "checkpoints", seed }, "checkpoint-planning"),
+      );
     }
     checkpoints = {
       earlyEpisode: config.planet.seedEpisodes,
@@ -682,24 +798,9 @@ export async function runPlanetExperiment(
   }
 
   // 5. Pixels: open-loop predictions and the cost of planning over frames.
-  let pixels: PlanetMetrics["pixels"] = null;
-  if (config.pixels) {
-    const pixelConfig = config.pixels;
-    const inputs = {
-      pixelConfig,
-      planet: config.planet,
-      steps: config.episodeSteps,
-      seed: config.seeds[0],
-    };
-    const { value, seconds } = await stage(
-      dataDir,
-      "pixels",
-      inputs,
-      () => runPixelStage(task, config, pixelConfig, dataDir, report),
-    );
-    addSeconds("pixels", seconds);
-    pixels = value;
-  }
+  const pixels: PlanetMetrics["pixels"] = config.pixels
+    ? await run({ kind: "pixels" }, "pixels")
+    : null;
 
   const planetStd = stdCurve(planetCurves);
   const sacCurves = sacRuns.map((r) => r.returns);

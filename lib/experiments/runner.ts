@@ -29,6 +29,11 @@ export interface RunRequest {
   dataDir?: string;
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
+  /**
+   * Workers for experiments with independent stages (default: one per core, but 1 at the quick
+   * budget, whose stages are too small to repay starting workers).
+   */
+  workers?: number;
   /** Skip writing the results file and figures. */
   dryRun?: boolean;
 }
@@ -108,6 +113,7 @@ export async function runExperiment<Config, Metrics>(
     budget: request.overrides ? "custom" : budget,
     dataDir,
     signal: request.signal,
+    workers: request.workers ?? (quick ? 1 : undefined),
   });
   result.wallSeconds = Math.round((performance.now() - started) / 10) / 100;
   result.command = reproduceCommand(experiment.name, budget, request.numSeeds, request.overrides);

@@ -55,6 +55,11 @@ export interface RunOptions {
   budget?: Budget | "custom";
   /** Stops the run between steps; stages already finished stay on disk. */
   signal?: AbortSignal;
+  /**
+   * Workers for experiments whose stages are independent (default: one per core; 1 runs
+   * everything in this thread). Results do not depend on it.
+   */
+  workers?: number;
 }
 
 export interface Experiment<Config = unknown, Metrics = Record<string, unknown>> {

@@ -7,7 +7,7 @@
  *   deterministic   h_t = f(h_{t-1}, s_{t-1}, a_{t-1})
  *   prior           s_t ~ p(s_t | h_t)
  *   posterior       s_t ~ q(s_t | h_t, o_t)
- *   observation     o_t ~ N(g(h_t, s_t), I)
+ *   observation     o_t ~ N(g(h_t, s_t), sigma^2 I)   (sigma = 1 in the paper)
  *   reward          r_t ~ N(r(h_t, s_t), 1)
  * trained on the evidence lower bound: reconstruction and reward log-likelihoods minus the KL from
  * posterior to prior, with the KL clamped below at the free nats (3 in the paper) so the model is
@@ -50,6 +50,12 @@ export interface RssmConfig {
   minStd: number;
   /** KL values below this many nats are not penalised (paper: 3). */
   freeNats: number;
+  /**
+   * Standard deviation of the Gaussian observation model (paper: 1, for pixels). Smaller values
+   * weight the reconstruction more, which state vectors of a few numbers need to be modelled
+   * precisely; default 1.
+   */
+  observationStd?: number;
 }
 
 /** PlaNet's published sizes for pixels. */
@@ -279,8 +285,9 @@ export class Rssm implements ImaginationModel<RssmState> {
     }
     const allFeatures = tf.concat(features, 0); // time-major [length * batch, featureSize]
     const targets = tf.transpose(batch.observations, [1, 0, 2]).reshape([-1, this.observationSize]);
+    const precision = 1 / (this.config.observationStd ?? 1) ** 2;
     const reconstruction = tf.mean(
-      tf.mul(0.5, tf.sum(tf.square(tf.sub(this.decode(allFeatures), targets)), -1)),
+      tf.mul(0.5 * precision, tf.sum(tf.square(tf.sub(this.decode(allFeatures), targets)), -1)),
     ) as tf.Scalar;
     const rewardTargets = tf.transpose(batch.rewards).reshape([-1]);
     const reward = tf.mean(

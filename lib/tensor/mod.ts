@@ -23,6 +23,10 @@ export { ADDED_GRADIENTS } from "./gradients.ts";
 export const backend: BackendInfo = await initBackend();
 
 function quiet(): boolean {
+  // Workers share the main thread's backend choice; only the main thread announces it.
+  if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {
+    return true;
+  }
   try {
     return Deno.env.get("MBRL_QUIET") === "1";
   } catch {

@@ -35,6 +35,7 @@ const TINY: PlanetConfig = {
     convDepth: 2,
     minStd: 0.1,
     freeNats: 3,
+    observationStd: 1,
   },
   snapshotEpisodes: [1],
 };

@@ -74,6 +74,17 @@ Deno.test("PlaNet experiments", async (t) => {
     assert.ok(performance.now() - started < 1500, "stages were recomputed");
   });
 
+  await t.step("stages run in two workers give the same results", async () => {
+    const parallelDir = await Deno.makeTempDir({ prefix: "planet-workers-" });
+    const parallel = await planetCartpoleSwingup.run(config, {
+      dataDir: parallelDir,
+      budget: "quick",
+      workers: 2,
+    });
+    assert.equal(JSON.stringify(parallel.claims.slice(0, 5)), firstClaims);
+    await Deno.remove(parallelDir, { recursive: true });
+  });
+
   await t.step("stage files of another config are refused, naming the file", async () => {
     await assert.rejects(
       planetCartpoleSwingup.run({ ...config, trueSimulatorEpisodes: 2 }, { dataDir }),

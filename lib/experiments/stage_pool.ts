@@ -1,0 +1,166 @@
+/**
+ * Independent stages of an experiment (one seed of an agent, one baseline run) spread over the
+ * machine's cores. Each job names a module and one of its exported functions; a Deno worker per
+ * core imports the module and calls
+ *
+ *   export async function myStage(args: Args, report: (p: Progress) => void): Promise<void>
+ *
+ * A stage function writes its result to disk (stage files, checkpoints) and returns nothing: the
+ * experiment then runs its usual sequential code, which finds every stage finished and reads it.
+ * Results therefore never depend on how many workers ran them, and `workers: 1` runs the jobs in
+ * this thread, one after another, through the same functions.
+ *
+ * Progress from all jobs is folded into one stage ("N stages on W workers") whose `done` is the
+ * sum of the jobs' fractions, so a display shows one bar rather than flickering between jobs.
+ */
+import { UserError } from "../errors.ts";
+import { availableCores } from "../evolution/parallel.ts";
+import type { Progress } from "./types.ts";
+
+export interface StageJob {
+  /** Shown in progress messages, e.g. "PlaNet seed 1". */
+  label: string;
+  /** URL of the module exporting the stage function (`new URL("./x.ts", import.meta.url)`). */
+  moduleUrl: string | URL;
+  exportName: string;
+  /** Structured-cloneable arguments (plain objects, arrays, numbers, strings). */
+  args: unknown;
+}
+
+export interface StagePoolOptions {
+  /** Default: one per core. 1 runs the jobs here, in order, without workers. */
+  workers?: number;
+  onProgress?: (progress: Progress) => void;
+  /** Stops the workers; jobs already written to disk stay there. */
+  signal?: AbortSignal;
+  /** Name of the folded progress stage (default "N stages on W workers"). */
+  stageName?: string;
+}
+
+/** Messages between the pool and a stage worker. */
+export type ToStageWorker = { kind: "run"; moduleUrl: string; exportName: string; args: unknown };
+export type FromStageWorker =
+  | { kind: "progress"; progress: Progress }
+  | { kind: "done" }
+  | { kind: "error"; message: string; userError: boolean };
+
+type StageFunction = (args: unknown, report: (progress: Progress) => void) => Promise<void>;
+
+/** Imports `moduleUrl` and returns its `exportName`, or says clearly what is wrong. */
+export async function loadStageFunction(
+  moduleUrl: string,
+  exportName: string,
+): Promise<StageFunction> {
+  const module = await import(moduleUrl);
+  const fn = module[exportName];
+  if (typeof fn !== "function") {
+    throw new Error(`${moduleUrl} has no exported function ${exportName}`);
+  }
+  return fn as StageFunction;
+}
+
+/** Runs every job once; rejects with the first job's error (the other workers are stopped). */
+export async function runStageJobs(
+  jobs: readonly StageJob[],
+  options: StagePoolOptions = {},
+): Promise<void> {
+  if (jobs.length === 0) return;
+  const workers = Math.min(options.workers ?? availableCores(), jobs.length);
+  if (!Number.isInteger(workers) || workers < 1) {
+    throw new RangeError(`runStageJobs: workers must be a positive integer, got ${workers}`);
+  }
+  const report = options.onProgress ?? (() => {});
+  const stageName = options.stageName ?? `${jobs.length} stages on ${workers} worker(s)`;
+  const fractions = new Float64Array(jobs.length);
+  const fold = (index: number, progress: Progress) => {
+    if (progress.total > 0) fractions[index] = Math.min(1, progress.done / progress.total);
+    report({
+      stage: stageName,
+      done: fractions.reduce((sum, f) => sum + f, 0),
+      total: jobs.length,
+      message: `${jobs[index].label}: ${progress.message ?? progress.stage}`,
+    });
+  };
+
+  if (workers === 1) {
+    for (let i = 0; i < jobs.length; i++) {
+      if (options.signal?.aborted) throw new UserError(`${jobs[i].label}: interrupted`);
+      const fn = await loadStageFunction(jobs[i].moduleUrl.toString(), jobs[i].exportName);
+      try {
+        await fn(jobs[i].args, (progress) => fold(i, progress));
+      } catch (error) {
+        if (error instanceof UserError) throw new UserError(`${jobs[i].label}: ${error.message}`);
+        throw error;
+      }
+      fold(i, { stage: jobs[i].label, done: 1, total: 1, message: "done" });
+    }
+    return;
+  }
+
+  const pool: Worker[] = [];
+  let next = 0;
+  let failure: Error | null = null;
+  const stopAll = () => {
+    for (const worker of pool) worker.terminate();
+  };
+  const onAbort = () => {
+    failure ??= new UserError("interrupted; finished stages are kept on disk");
+    stopAll();
+  };
+  options.signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      let running = 0;
+      const launch = (worker: Worker) => {
+        if (failure) return;
+        if (next >= jobs.length) {
+          worker.terminate();
+          if (running === 0) resolve();
+          return;
+        }
+        const index = next++;
+        running++;
+        worker.onmessage = (event: MessageEvent<FromStageWorker>) => {
+          const message = event.data;
+          if (message.kind === "progress") {
+            fold(index, message.progress);
+          } else if (message.kind === "done") {
+            running--;
+            fractions[index] = 1;
+            fold(index, { stage: jobs[index].label, done: 1, total: 1, message: "done" });
+            launch(worker);
+          } else {
+            const text = `${jobs[index].label}: ${message.message}`;
+            failure ??= message.userError ? new UserError(text) : new Error(text);
+            stopAll();
+            reject(failure);
+          }
+        };
+        worker.onerror = (event: ErrorEvent) => {
+          event.preventDefault();
+          failure ??= new Error(`${jobs[index].label}: ${event.message}`);
+          stopAll();
+          reject(failure);
+        };
+        const run: ToStageWorker = {
+          kind: "run",
+          moduleUrl: jobs[index].moduleUrl.toString(),
+          exportName: jobs[index].exportName,
+          args: jobs[index].args,
+        };
+        worker.postMessage(run);
+      };
+      for (let w = 0; w < workers; w++) {
+        const worker = new Worker(new URL("./stage_worker.ts", import.meta.url).href, {
+          type: "module",
+        });
+        pool.push(worker);
+        launch(worker);
+      }
+      options.signal?.addEventListener("abort", () => reject(failure), { once: true });
+    });
+  } finally {
+    options.signal?.removeEventListener("abort", onAbort);
+    stopAll();
+  }
+}

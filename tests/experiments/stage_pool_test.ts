@@ -1,0 +1,67 @@
+import assert from "node:assert/strict";
+import { runStageJobs, type StageJob } from "../../lib/experiments/stage_pool.ts";
+import { UserError } from "../../lib/errors.ts";
+import type { Progress } from "../../lib/experiments/types.ts";
+
+const fixture = new URL("./fixtures/stage_fixture.ts", import.meta.url);
+
+function squareJobs(dir: string, count: number): StageJob[] {
+  return Array.from({ length: count }, (_, n) => ({
+    label: `square ${n}`,
+    moduleUrl: fixture,
+    exportName: "writeSquare",
+    args: { path: `${dir}/${n}.txt`, n },
+  }));
+}
+
+Deno.test("runStageJobs", async (t) => {
+  for (const workers of [1, 2]) {
+    await t.step(`${workers} worker(s) run every job once and fold progress`, async () => {
+      const dir = await Deno.makeTempDir();
+      const updates: Progress[] = [];
+      await runStageJobs(squareJobs(dir, 5), { workers, onProgress: (p) => updates.push(p) });
+      for (let n = 0; n < 5; n++) {
+        assert.equal(await Deno.readTextFile(`${dir}/${n}.txt`), String(n * n));
+      }
+      assert.ok(updates.every((p) => p.total === 5 && p.stage === updates[0].stage));
+      assert.equal(updates.at(-1)!.done, 5);
+      await Deno.remove(dir, { recursive: true });
+    });
+  }
+
+  await t.step("a job's UserError comes back as a UserError naming the job", async () => {
+    const jobs: StageJob[] = [{
+      label: "the refusing one",
+      moduleUrl: fixture,
+      exportName: "refuse",
+      args: { why: "no data" },
+    }];
+    for (const workers of [1, 2]) {
+      await assert.rejects(
+        runStageJobs([...jobs, ...jobs], { workers }),
+        (error: Error) =>
+          error instanceof UserError && /the refusing one: no data/.test(error.message),
+      );
+    }
+  });
+
+  await t.step("a missing export is named", async () => {
+    await assert.rejects(
+      runStageJobs([{ label: "x", moduleUrl: fixture, exportName: "notAFunction", args: {} }], {
+        workers: 1,
+      }),
+      /no exported function notAFunction/,
+    );
+  });
+
+  await t.step("an aborted signal stops before the next job", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const dir = await Deno.makeTempDir();
+    await assert.rejects(
+      runStageJobs(squareJobs(dir, 2), { workers: 1, signal: controller.signal }),
+      /interrupted/,
+    );
+    await Deno.remove(dir, { recursive: true });
+  });
+});
