@@ -18,7 +18,8 @@ Options:
   --budget quick|laptop|paper   size of the run (default laptop)
   --seeds N                     run seeds 0..N-1 instead of the budget's seeds
   --out DIR                     folder for the results files (default data/results)
-  --set FIELD=VALUE             change one config field (VALUE is JSON), repeatable
+  --set FIELD=VALUE             change one config field (VALUE is JSON; a dotted FIELD such
+                                as planet.model.freeNats reaches a nested one), repeatable
   --workers N                   worker threads for independent stages (default: one per core)
   --list                        list experiments, budgets and expected run times
   --help                        show this help

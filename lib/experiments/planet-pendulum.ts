@@ -50,15 +50,15 @@ export const pendulumBudgets: Record<"quick" | "laptop" | "paper", PlanetExperim
     pixels: null,
   },
   laptop: {
-    seeds: [0, 1],
+    seeds: [0, 1, 2],
     episodeSteps: 200,
     returnThreshold: THRESHOLD,
     planet: {
       actionRepeat: 2,
       seedEpisodes: 2,
       planningEpisodes: 10,
-      updatesPerEpisode: 50,
-      batchSize: 16,
+      updatesPerEpisode: 100,
+      batchSize: 32,
       chunkLength: 30,
       ...PAPER_LEARNING,
       planner: { planningHorizon: 12, candidates: 200, elites: 20, iterations: 4 },

@@ -326,14 +326,31 @@ export const PAPER_MODEL: RssmSettings = {
   observationStd: 1,
 };
 
-/** The laptop model: GRU 64 and 16 stochastic units, for a shared 2-core CPU. */
+/**
+ * The laptop model: GRU 64 and 16 stochastic units, for a shared 2-core CPU. It learns from state
+ * vectors, not the paper's pixels, and two settings change with that. A unit-variance Gaussian
+ * over five numbers (the paper's observation model, sized for 12,288 pixels) prices an error of
+ * 0.3 in the pole's cosine at 0.05 nats, less than the 3 free nats of KL the posterior may spend
+ * anyway, so the model never learns the angle precisely: observationStd 0.1 weights the
+ * reconstruction 100 times more, and 1 free nat keeps the KL term in play. In tuning runs (seed
+ * 0, 11 episodes) the paper's settings reached returns of 150 to 330, these 812.
+ */
 export const LAPTOP_MODEL: RssmSettings = {
   ...PAPER_MODEL,
   deterministicSize: 64,
   stochasticSize: 16,
   hiddenSize: 64,
   embedSize: 64,
+  freeNats: 1,
+  observationStd: 0.1,
 };
+
+/**
+ * The laptop pixel model: 32x32 frames, channel multiplier 16 (paper: 32). The pole is a few
+ * pixels of the frame, worth too little under a unit-variance observation model to be learned
+ * in minutes; observationStd 0.1 and 1 free nat make it worth encoding.
+ */
+export const LAPTOP_PIXEL_MODEL: RssmSettings = { ...LAPTOP_MODEL, convDepth: 16 };
 
 /** Adam at 1e-3 (epsilon 1e-4), gradients clipped at norm 1000, exploration noise 0.3. */
 export const PAPER_LEARNING = {
@@ -1173,6 +1190,10 @@ export function planetClaims(metrics: PlanetMetrics): Claim[] {
     holds: reach.ratio !== null && reach.ratio >= 10,
   });
   const final = metrics.finalReturn;
+  // The paper scores test episodes, without exploration noise: the final model planning alone
+  // (the checkpoint stage) when that ran, else the last training episode.
+  const tested = metrics.checkpoints?.late ?? null;
+  const planetFinal = tested ?? final.planet;
   claims.push({
     id: "final-return",
     quote: "competing with advanced model-free agents in terms of final performance",
@@ -1180,13 +1201,15 @@ export function planetClaims(metrics: PlanetMetrics): Claim[] {
       ? `PlaNet ${pub.planet} after ${fmtCount(pub.planetEpisodes)} episodes, D4PG ${pub.d4pg} ` +
         `after ${fmtCount(pub.modelFreeEpisodes)} (Table 1)`
       : "not in the paper",
-    ours: `PlaNet ${formatMeanStd(final.planet)} after ${metrics.planet.envSteps.length} ` +
-      `episodes of ${metrics.episodeSteps} steps; SAC ${formatMeanStd(final.sac)} after the ` +
-      `same steps and ${formatMeanStd(metrics.sacLongRun.returns)} after ` +
-      `${fmtCount(metrics.sacLongRun.envSteps)}`,
+    ours: `PlaNet after ${metrics.planet.envSteps.length} episodes of ${metrics.episodeSteps} ` +
+      "steps: " +
+      (tested ? `${formatMeanStd(tested)} planning without exploration noise, ` : "") +
+      `${formatMeanStd(final.planet)} in its last training episode; SAC ` +
+      `${formatMeanStd(final.sac)} after the same steps and ` +
+      `${formatMeanStd(metrics.sacLongRun.returns)} after ${fmtCount(metrics.sacLongRun.envSteps)}`,
     // Our laptop target: at least 600 of 1000 on the swing-up (the published 821 needs 1000
-    // episodes); for tasks without a paper number, PlaNet must end above SAC.
-    holds: pub ? mean(final.planet) >= 600 : mean(final.planet) > mean(final.sac),
+    // episodes); for tasks without a paper number, PlaNet must end above SAC at equal steps.
+    holds: pub ? mean(planetFinal) >= 600 : mean(planetFinal) > mean(final.sac),
   });
   if (metrics.trueSimulator) {
     claims.push({

@@ -61,10 +61,10 @@ export function resolveConfig<Config>(
   budget: Budget,
   request: Pick<RunRequest, "numSeeds" | "overrides"> = {},
 ): Config {
-  const raw: Record<string, unknown> = {
-    ...(experiment.budgets[budget] as Record<string, unknown>),
-    ...request.overrides,
-  };
+  const raw = structuredClone(experiment.budgets[budget]) as Record<string, unknown>;
+  for (const [field, value] of Object.entries(request.overrides ?? {})) {
+    setField(raw, field, value);
+  }
   if (request.numSeeds !== undefined) {
     if (!Number.isInteger(request.numSeeds) || request.numSeeds < 1) {
       throw new UserError(`--seeds must be a positive integer, got ${request.numSeeds}`);
@@ -80,6 +80,25 @@ export function resolveConfig<Config>(
     throw new UserError(`${experiment.name}: invalid config: ${problems.join("; ")}`);
   }
   return parsed.data;
+}
+
+/**
+ * Sets `field` of `config` to `value`; a dotted field (`planet.model.freeNats`) reaches into
+ * nested objects, which must exist already so a misspelt path fails instead of adding a field.
+ */
+function setField(config: Record<string, unknown>, field: string, value: unknown): void {
+  const path = field.split(".");
+  let target = config;
+  for (let i = 0; i < path.length - 1; i++) {
+    const next = target[path[i]];
+    if (typeof next !== "object" || next === null || Array.isArray(next)) {
+      throw new UserError(
+        `--set ${field}: ${path.slice(0, i + 1).join(".")} is not a group of settings`,
+      );
+    }
+    target = next as Record<string, unknown>;
+  }
+  target[path.at(-1)!] = value;
 }
 
 /** The command that regenerates a result, as recorded in it and shown in the README. */

@@ -30,6 +30,26 @@ Deno.test("PlaNet experiments", async (t) => {
     );
   });
 
+  await t.step("a dotted --set field changes one nested setting and nothing else", () => {
+    const config = resolveConfig(planetCartpoleSwingup, "quick", {
+      overrides: { "planet.model.freeNats": 0.5 },
+    });
+    assert.equal(config.planet.model.freeNats, 0.5);
+    assert.deepEqual(
+      { ...config.planet.model, freeNats: 0 },
+      { ...planetCartpoleSwingup.budgets.quick.planet.model, freeNats: 0 },
+    );
+    assert.notEqual(planetCartpoleSwingup.budgets.quick.planet.model.freeNats, 0.5);
+    assert.throws(
+      () => resolveConfig(planetCartpoleSwingup, "quick", { overrides: { "seeds.x.y": 1 } }),
+      (error: unknown) => error instanceof UserError && /seeds is not a group/.test(error.message),
+    );
+    assert.throws(
+      () => resolveConfig(planetCartpoleSwingup, "quick", { overrides: { "planet.modle.x": 1 } }),
+      (error: unknown) => error instanceof UserError && /planet\.modle/.test(error.message),
+    );
+  });
+
   const dataDir = await Deno.makeTempDir({ prefix: "planet-experiment-" });
   const config = resolveConfig(planetCartpoleSwingup, "quick");
   let firstClaims = "";
@@ -136,6 +156,26 @@ Deno.test("PlaNet claim rules", async (t) => {
     )[0];
     assert.equal(claim.holds, false);
     assert.match(claim.ours, /no ratio/);
+  });
+  await t.step("the final return is judged on noise-free planning when it was measured", () => {
+    const published = {
+      planet: 821,
+      d4pg: 862,
+      a3c: 558,
+      cemTrueSimulator: 850,
+      planetEpisodes: 1000,
+      modelFreeEpisodes: 100_000,
+    };
+    const base = { earlyEpisode: 5, finalEpisode: 15, randomShooting: [10], modelEvaluations: 1 };
+    const finalOf = (m: PlanetMetrics) => planetClaims(m).find((c) => c.id === "final-return")!;
+    // Training episode 500 (with noise), test 650: holds on the test.
+    const tested = finalOf(
+      metrics({ published, checkpoints: { ...base, early: [100], late: [650] } }),
+    );
+    assert.equal(tested.holds, true);
+    assert.match(tested.ours, /650\.0 ± 0\.0 planning without exploration noise/);
+    // No test episodes: the training episode (500) decides, below 600.
+    assert.equal(finalOf(metrics({ published })).holds, false);
   });
   await t.step("early against late model follows the measured returns", () => {
     const base = { earlyEpisode: 5, finalEpisode: 15, randomShooting: [10], modelEvaluations: 1 };
