@@ -58,6 +58,11 @@ interface FinishedStage {
 
 const BAR_WIDTH = 24;
 
+/** Work done, as a whole number or with one decimal (stages that sum fractions of jobs). */
+function count(done: number): string {
+  return Number.isInteger(done) ? String(done) : done.toFixed(1);
+}
+
 /** Creates a progress reporter that picks its display from where the code runs. */
 export function createProgress(options: ProgressOptions = {}): ProgressReporter {
   const mode = options.mode ?? detectMode();
@@ -88,9 +93,9 @@ export function createProgress(options: ProgressOptions = {}): ProgressReporter 
     if (total > 0) {
       const fraction = Math.min(1, Math.max(0, done / total));
       if (mode === "terminal") parts.push(progressBar(fraction));
-      parts.push(`${Math.floor(fraction * 100)}%`.padStart(4), `${done}/${total}`);
+      parts.push(`${Math.floor(fraction * 100)}%`.padStart(4), `${count(done)}/${total}`);
     } else {
-      parts.push(`${done}`);
+      parts.push(count(done));
     }
     if (Number.isFinite(rate) && rate > 0) parts.push(formatRate(rate));
     if (complete) parts.push(`in ${formatDuration(elapsedSeconds)}`);
@@ -218,7 +223,9 @@ function notebookBundle(
   totalSeconds: number | null,
 ): MediaBundle {
   const finishedLines = finishedStages.map((stage) =>
-    `✓ ${stage.name}: ${stage.total > 0 ? `${stage.done}/${stage.total}` : stage.done} ` +
+    `✓ ${stage.name}: ${
+      stage.total > 0 ? `${count(stage.done)}/${stage.total}` : count(stage.done)
+    } ` +
     `in ${formatDuration(stage.seconds)}`
   );
   const plain = [...finishedLines];

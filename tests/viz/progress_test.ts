@@ -37,6 +37,15 @@ Deno.test("log mode (CI)", async (t) => {
     await progress.finish();
   });
 
+  await t.step("fractional work (jobs folded into one stage) shows one decimal", async () => {
+    const clock = harness();
+    const progress = createProgress({ mode: "log", now: clock.now, write: clock.write });
+    progress.update({ stage: "8 stages on 2 worker(s)", done: 0.26666666666666666, total: 8 });
+    await progress.finish();
+    assert.match(clock.written.join(""), / 0\.3\/8/);
+    assert.doesNotMatch(clock.written.join(""), /0\.2666/);
+  });
+
   await t.step("ends with the final state even when it was throttled", async () => {
     const clock = harness();
     const progress = createProgress({ mode: "log", now: clock.now, write: clock.write });
