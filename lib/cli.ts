@@ -19,7 +19,8 @@ Options:
   --seeds N                     run seeds 0..N-1 instead of the budget's seeds
   --out DIR                     folder for the results files (default data/results)
   --set FIELD=VALUE             change one config field (VALUE is JSON; a dotted FIELD such
-                                as planet.model.freeNats reaches a nested one), repeatable
+                                as planet.model.freeNats reaches a nested one), repeatable;
+                                such runs write under data/custom/, not data/results
   --workers N                   worker threads for independent stages (default: one per core)
   --list                        list experiments, budgets and expected run times
   --help                        show this help
@@ -159,7 +160,8 @@ async function main(args: string[]): Promise<void> {
     console.error(`   done in ${formatSeconds(result.wallSeconds)}`);
     results.push(result);
   }
-  if (budget !== "quick" && options.out === undefined) {
+  // Only budget runs write the committed results the README's table is made from.
+  if (budget !== "quick" && options.out === undefined && overrides === undefined) {
     const { refreshReadme } = await import("./readme.ts");
     await refreshReadme(REPO_ROOT);
   }

@@ -17,6 +17,7 @@ import { tf } from "../tensor/mod.ts";
 import { Rng } from "../rng.ts";
 import { UserError } from "../errors.ts";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
+import { configHash } from "../hash.ts";
 import { checkpointExists, loadCheckpoint, saveCheckpoint } from "../tensor/checkpoint.ts";
 import { boxSize, type BoxSpec, type Env } from "../envs/types.ts";
 import { CemPlanner } from "../planners/cem.ts";
@@ -283,17 +284,6 @@ function trainOnce(
   } finally {
     tf.dispose([tensors.observations, tensors.actions, tensors.rewards, noiseTensor]);
   }
-}
-
-/** FNV-1a of a JSON text, to tell configs apart in file names and checks. */
-export function configHash(value: unknown): string {
-  const text = JSON.stringify(value);
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < text.length; i++) {
-    hash ^= text.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193) >>> 0;
-  }
-  return hash.toString(16).padStart(8, "0");
 }
 
 /** What a PlaNet model checkpoint holds besides the weights. */

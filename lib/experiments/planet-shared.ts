@@ -17,6 +17,7 @@ import { tf } from "../tensor/mod.ts";
 import { backend } from "../tensor/mod.ts";
 import { Rng } from "../rng.ts";
 import { UserError } from "../errors.ts";
+import { configHash } from "../hash.ts";
 import { readJsonIfExists, REPO_ROOT, writeFileAtomic, writeJsonAtomic } from "../io.ts";
 import type { Action, BoxSpec, Env, StepResult } from "../envs/types.ts";
 import type { ClassicControlEnv } from "../envs/classic_env.ts";
@@ -24,7 +25,6 @@ import type { Renderable } from "../envs/render.ts";
 import { trainSac } from "../agents/sac.ts";
 import { SAC_LAPTOP_CONFIG } from "../agents/sac.ts";
 import {
-  configHash,
   continuousActionSpec,
   type EpisodeRecord,
   makeRssm,

@@ -7,6 +7,7 @@
  */
 import { UserError } from "../errors.ts";
 import { REPO_ROOT, writeJsonAtomic } from "../io.ts";
+import { configHash } from "../hash.ts";
 import {
   type Budget,
   BUDGETS,
@@ -115,6 +116,32 @@ export function reproduceCommand(
   return `deno task reproduce ${name} --budget ${budget}${seeds}${sets}`;
 }
 
+/**
+ * Where a run writes. Budget runs write the committed places (data/results, res) and keep their
+ * stages in data/<name>; quick runs write under data/quick/, and runs with `--set` overrides
+ * under data/custom/ (their stages in a folder per set of overrides), so neither overwrites the
+ * committed results nor trips over the stage files of the budget's own run.
+ */
+export function defaultFolders(
+  name: string,
+  budget: Budget,
+  request: Pick<RunRequest, "outDir" | "resDir" | "dataDir" | "overrides">,
+): { outDir: string; resDir: string; dataDir: string } {
+  const overrides = request.overrides && Object.keys(request.overrides).length > 0
+    ? request.overrides
+    : null;
+  const scratch = budget === "quick" ? "data/quick" : overrides ? "data/custom" : null;
+  // Overrides sorted by field, so the same --set flags in any order share a folder.
+  const dataName = overrides && scratch === "data/custom"
+    ? `${name}-${budget}-${configHash(Object.entries(overrides).sort())}`
+    : name;
+  return {
+    outDir: request.outDir ?? `${REPO_ROOT}/${scratch ? `${scratch}/results` : "data/results"}`,
+    resDir: request.resDir ?? `${REPO_ROOT}/${scratch ? `${scratch}/res` : "res"}`,
+    dataDir: request.dataDir ?? `${REPO_ROOT}/${scratch ?? "data"}/${dataName}`,
+  };
+}
+
 export async function runExperiment<Config, Metrics>(
   experiment: Experiment<Config, Metrics>,
   request: RunRequest = {},
@@ -122,10 +149,7 @@ export async function runExperiment<Config, Metrics>(
   const budget = request.budget ?? "laptop";
   const config = resolveConfig(experiment as Experiment<Config, unknown>, budget, request);
   const quick = budget === "quick";
-  const outDir = request.outDir ?? `${REPO_ROOT}/${quick ? "data/quick/results" : "data/results"}`;
-  const resDir = request.resDir ?? `${REPO_ROOT}/${quick ? "data/quick/res" : "res"}`;
-  const dataDir = request.dataDir ??
-    `${REPO_ROOT}/data/${quick ? "quick/" : ""}${experiment.name}`;
+  const { outDir, resDir, dataDir } = defaultFolders(experiment.name, budget, request);
   const started = performance.now();
   const result = await experiment.run(config, {
     onProgress: request.onProgress,

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { defaultFolders } from "../../lib/experiments/runner.ts";
+import { REPO_ROOT } from "../../lib/io.ts";
+
+Deno.test("defaultFolders", async (t) => {
+  await t.step("a budget run writes the committed results, figures and its stages", () => {
+    assert.deepEqual(defaultFolders("planet-pendulum", "laptop", {}), {
+      outDir: `${REPO_ROOT}/data/results`,
+      resDir: `${REPO_ROOT}/res`,
+      dataDir: `${REPO_ROOT}/data/planet-pendulum`,
+    });
+  });
+
+  await t.step("quick runs stay under data/quick", () => {
+    const folders = defaultFolders("dyna-maze", "quick", { overrides: { episodes: 3 } });
+    assert.equal(folders.outDir, `${REPO_ROOT}/data/quick/results`);
+    assert.equal(folders.dataDir, `${REPO_ROOT}/data/quick/dyna-maze`);
+  });
+
+  await t.step(
+    "runs with overrides go under data/custom, one stage folder per override set",
+    () => {
+      const a = defaultFolders("planet-pendulum", "laptop", {
+        overrides: { "planet.model.freeNats": 3, "planet.model.observationStd": 1 },
+      });
+      const reordered = defaultFolders("planet-pendulum", "laptop", {
+        overrides: { "planet.model.observationStd": 1, "planet.model.freeNats": 3 },
+      });
+      const other = defaultFolders("planet-pendulum", "laptop", {
+        overrides: { "planet.model.freeNats": 2 },
+      });
+      assert.equal(a.outDir, `${REPO_ROOT}/data/custom/results`);
+      assert.equal(a.resDir, `${REPO_ROOT}/data/custom/res`);
+      assert.match(a.dataDir, /data\/custom\/planet-pendulum-laptop-[0-9a-f]{8}$/);
+      assert.equal(reordered.dataDir, a.dataDir);
+      assert.notEqual(other.dataDir, a.dataDir);
+    },
+  );
+
+  await t.step("explicit folders win", () => {
+    const folders = defaultFolders("x", "laptop", { outDir: "/o", resDir: "/r", dataDir: "/d" });
+    assert.deepEqual(folders, { outDir: "/o", resDir: "/r", dataDir: "/d" });
+  });
+});
