@@ -6,8 +6,10 @@
  *
  * Rows: CEM at the paper's settings (horizon 12, 1000 candidates, top 100, 10 iterations), CEM at
  * a laptop setting (horizon 12, 300 candidates, top 30, 5 iterations), random shooting at the
- * laptop setting's number of model evaluations, and the paper's CEM with a model that only sums
- * the actions: the planner's own cost (sampling, top-K, refit) apart from the model's.
+ * laptop setting's number of model evaluations, the laptop setting with the smaller RSSM the
+ * laptop budget trains (what one decision costs in those runs), and the paper's CEM with a model
+ * that only sums the actions: the planner's own cost (sampling, top-K, refit) apart from the
+ * model's.
  *
  *   deno run -A bench/planning.ts            all rows, 3 timed repeats each
  *   deno run -A bench/planning.ts --quick    one timed repeat each
@@ -18,6 +20,7 @@ import { type CemOptions, cemPlan, PLANET_CEM_SETTINGS } from "../lib/planners/c
 import { randomShootingPlan } from "../lib/planners/random_shooting.ts";
 import { PLANET_RSSM_SIZES, Rssm, type RssmState } from "../lib/models/rssm.ts";
 import type { ImaginationModel } from "../lib/planners/types.ts";
+import { LAPTOP_MODEL } from "../lib/experiments/planet-shared.ts";
 
 export interface PlanningBenchRow {
   setting: string;
@@ -64,7 +67,14 @@ export async function run(options: PlanningBenchOptions = {}): Promise<PlanningB
     observation: { kind: "vector", size: 5 },
     actionSize,
   }, new Rng(0));
+  // The model the laptop budget's swing-up runs actually plan with (GRU 64, 16 stochastic).
+  const laptopModel = new Rssm({
+    ...LAPTOP_MODEL,
+    observation: { kind: "vector", size: 5 },
+    actionSize,
+  }, new Rng(0));
   const state: RssmState = model.initialState(1);
+  const laptopState: RssmState = laptopModel.initialState(1);
   const rng = new Rng(1);
   const laptopEvaluations = LAPTOP_CEM_SETTINGS.candidates * LAPTOP_CEM_SETTINGS.iterations;
   const summing: ImaginationModel<RssmState> = {
@@ -75,6 +85,7 @@ export async function run(options: PlanningBenchOptions = {}): Promise<PlanningB
     options: CemOptions;
     shooting?: boolean;
     plannerOnly?: boolean;
+    laptopModel?: boolean;
   }[] = [
     { setting: "CEM, paper (H12 J1000 K100 I10)", options: { ...PLANET_CEM_SETTINGS, actionSize } },
     { setting: "CEM, laptop (H12 J300 K30 I5)", options: { ...LAPTOP_CEM_SETTINGS, actionSize } },
@@ -84,6 +95,11 @@ export async function run(options: PlanningBenchOptions = {}): Promise<PlanningB
       shooting: true,
     },
     {
+      setting: "CEM, laptop, laptop RSSM (64+16)",
+      options: { ...LAPTOP_CEM_SETTINGS, actionSize },
+      laptopModel: true,
+    },
+    {
       setting: "CEM, paper, planner alone (no model)",
       options: { ...PLANET_CEM_SETTINGS, actionSize },
       plannerOnly: true,
@@ -91,12 +107,15 @@ export async function run(options: PlanningBenchOptions = {}): Promise<PlanningB
   ];
   const rows: PlanningBenchRow[] = [];
   try {
-    for (const { setting, options: planner, shooting, plannerOnly } of settings) {
-      const imagination = plannerOnly ? summing : model;
+    for (
+      const { setting, options: planner, shooting, plannerOnly, laptopModel: small } of settings
+    ) {
+      const imagination = plannerOnly ? summing : small ? laptopModel : model;
+      const start = small ? laptopState : state;
       const step = () =>
         shooting
-          ? randomShootingPlan(imagination, state, planner, rng)
-          : cemPlan(imagination, state, planner, rng);
+          ? randomShootingPlan(imagination, start, planner, rng)
+          : cemPlan(imagination, start, planner, rng);
       step(); // warm-up: kernels compiled, buffers sized
       const times: number[] = [];
       for (let i = 0; i < repeats; i++) {
@@ -121,10 +140,14 @@ export async function run(options: PlanningBenchOptions = {}): Promise<PlanningB
     }
   } finally {
     tf.dispose([state.deterministic, state.stochastic]);
+    tf.dispose([laptopState.deterministic, laptopState.stochastic]);
     model.dispose();
+    laptopModel.dispose();
   }
   if (options.print ?? true) {
-    console.log(`planning (backend ${tf.getBackend()}, RSSM 200+30, median of ${repeats}):`);
+    console.log(
+      `planning (backend ${tf.getBackend()}, RSSM 200+30 unless said, median of ${repeats}):`,
+    );
     for (const row of rows) {
       console.log(
         `  ${row.setting.padEnd(42)} ${row.msPerStep.toFixed(0).padStart(7)} ms/step  ` +

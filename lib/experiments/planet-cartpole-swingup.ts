@@ -37,6 +37,7 @@ const task: PlanetTask = {
   paper: "Hafner et al. (2019), PlaNet, Section 5, Table 1 (cartpole swing-up)",
   makeEnv: () => new CartPoleSwingupEnv(),
   stageModule: import.meta.url,
+  thresholdSweep: [200, 300, 400, 500, 600, 700, 800],
   published: {
     planet: 821,
     d4pg: 862,
@@ -93,7 +94,7 @@ export const cartpoleBudgets: Record<"quick" | "laptop" | "paper", PlanetExperim
       model: LAPTOP_MODEL,
     },
     sac: LAPTOP_SAC,
-    trueSimulatorEpisodes: 1,
+    trueSimulatorEpisodes: 3,
     evaluationEpisodes: 1,
     pixels: {
       imageSize: 32,

@@ -33,6 +33,7 @@ const task: PlanetTask = {
   makeEnv: () => new PendulumEnv(),
   published: null,
   stageModule: import.meta.url,
+  thresholdSweep: [-1000, -800, -600, -400, -300, -200],
 };
 
 /** A pendulum held up for most of an episode; a random policy scores about -1200. */
@@ -65,7 +66,7 @@ export const pendulumBudgets: Record<"quick" | "laptop" | "paper", PlanetExperim
       model: LAPTOP_MODEL,
     },
     sac: { ...LAPTOP_SAC, randomSteps: 200, updateAfter: 100 },
-    trueSimulatorEpisodes: 1,
+    trueSimulatorEpisodes: 3,
     evaluationEpisodes: 1,
     pixels: null,
   },

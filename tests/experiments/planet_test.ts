@@ -3,7 +3,11 @@ import { UserError } from "../../lib/errors.ts";
 import { resolveConfig } from "../../lib/experiments/runner.ts";
 import { planetCartpoleSwingup } from "../../lib/experiments/planet-cartpole-swingup.ts";
 import { planetPendulum } from "../../lib/experiments/planet-pendulum.ts";
-import { planetClaims, type PlanetMetrics } from "../../lib/experiments/planet-shared.ts";
+import {
+  planetClaims,
+  type PlanetMetrics,
+  thresholdSweepMarkdown,
+} from "../../lib/experiments/planet-shared.ts";
 
 Deno.test("PlaNet experiments", async (t) => {
   await t.step("every budget passes its schema", () => {
@@ -83,6 +87,13 @@ Deno.test("PlaNet experiments", async (t) => {
     assert.equal(m.finalReturn.sac.length, 1);
     assert.ok(Number.isFinite(m.finalReturn.sac[0]));
     assert.ok(m.pixels!.latentMsPerPlan > 0 && m.pixels!.framesMsPerPlan > 0);
+    // The sweep holds the claim's threshold too, with the same numbers.
+    const atClaim = m.thresholdSweep.find((row) => row.threshold === m.returnThreshold)!;
+    assert.deepEqual({ ...atClaim, threshold: undefined }, {
+      ...m.stepsToThreshold,
+      threshold: undefined,
+    });
+    assert.match(thresholdSweepMarkdown(m), /\| 400 \(the claim's\) \|/);
     firstClaims = JSON.stringify(result.claims.slice(0, 5));
   });
 
@@ -126,6 +137,7 @@ function metrics(overrides: Partial<PlanetMetrics>): PlanetMetrics {
     sac: { envSteps: [1000, 2000], mean: [50, 60], std: [0, 0], perSeed: [[50, 60]] },
     sacEvaluation: { envSteps: [], mean: [], std: [] },
     stepsToThreshold: { planet: [2000], sac: [null], ratio: 1, ratioIsLowerBound: true },
+    thresholdSweep: [],
     finalReturn: { planet: [500], sac: [60] },
     sacLongRun: { envSteps: 20000, returns: [70] },
     trueSimulator: null,
@@ -176,6 +188,18 @@ Deno.test("PlaNet claim rules", async (t) => {
     assert.match(tested.ours, /650\.0 ± 0\.0 planning without exploration noise/);
     // No test episodes: the training episode (500) decides, below 600.
     assert.equal(finalOf(metrics({ published })).holds, false);
+  });
+  await t.step("without a paper number, the true simulator must match PlaNet's test", () => {
+    const base = { earlyEpisode: 2, finalEpisode: 12, randomShooting: [-300], modelEvaluations: 1 };
+    const trueSimulator = { returns: [-200], secondsPerEpisode: 1 };
+    const verdict = (late: number) =>
+      planetClaims(
+        metrics({ trueSimulator, checkpoints: { ...base, early: [-900], late: [late] } }),
+      )
+        .find((c) => c.id === "cem-true-simulator")!;
+    assert.equal(verdict(-250).holds, true);
+    assert.equal(verdict(-150).holds, false);
+    assert.match(verdict(-150).ours, /PlaNet's final model -150\.0 ± 0\.0 from the same start/);
   });
   await t.step("early against late model follows the measured returns", () => {
     const base = { earlyEpisode: 5, finalEpisode: 15, randomShooting: [10], modelEvaluations: 1 };
