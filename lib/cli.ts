@@ -176,7 +176,8 @@ if (import.meta.main) {
       console.error(`error: ${error.message}`);
       Deno.exit(2);
     }
-    if (error instanceof InterruptedError) {
+    // Ctrl-C surfaces as our InterruptedError or as the AbortSignal's own AbortError.
+    if (error instanceof InterruptedError || (error as Error)?.name === "AbortError") {
       console.error(
         "interrupted: finished stages are kept under data/; rerun the same command to resume",
       );

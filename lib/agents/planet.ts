@@ -15,7 +15,7 @@
  */
 import { tf } from "../tensor/mod.ts";
 import { Rng } from "../rng.ts";
-import { UserError } from "../errors.ts";
+import { InterruptedError, UserError } from "../errors.ts";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
 import { configHash } from "../hash.ts";
 import { checkpointExists, loadCheckpoint, saveCheckpoint } from "../tensor/checkpoint.ts";
@@ -385,7 +385,9 @@ export async function trainPlanet(
   const resumedEpisodes = curve.length;
 
   for (let episode = curve.length; episode < totalEpisodes; episode++) {
-    if (options.signal?.aborted) throw new UserError(`${label}: interrupted`);
+    if (options.signal?.aborted) {
+      throw new InterruptedError(`${label}: interrupted after ${episode} episodes (saved)`);
+    }
     const started = performance.now();
     // Per-episode generators: a resumed run draws what the uninterrupted one would have.
     const rng = new Rng(seed * 1_000_003 + episode * 7919 + 17);

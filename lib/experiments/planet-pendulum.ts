@@ -97,7 +97,7 @@ export const planetPendulum: Experiment<PlanetExperimentConfig, PlanetMetrics> =
   notebook: "notebooks/03-planet.ipynb",
   configSchema: planetExperimentConfig,
   budgets: pendulumBudgets,
-  expectedSeconds: { quick: 15, laptop: 1050, paper: 4 * 24 * 3600 },
+  expectedSeconds: { quick: 15, laptop: 480, paper: 4 * 24 * 3600 },
   run: (config, options) => runPlanetExperiment(task, config, options),
   drawFigures: drawPlanetFigures,
 };

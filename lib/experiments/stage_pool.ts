@@ -13,7 +13,7 @@
  * Progress from all jobs is folded into one stage ("N stages on W workers") whose `done` is the
  * sum of the jobs' fractions, so a display shows one bar rather than flickering between jobs.
  */
-import { UserError } from "../errors.ts";
+import { InterruptedError, UserError } from "../errors.ts";
 import { availableCores } from "../evolution/parallel.ts";
 import type { Progress } from "./types.ts";
 
@@ -84,7 +84,7 @@ export async function runStageJobs(
 
   if (workers === 1) {
     for (let i = 0; i < jobs.length; i++) {
-      if (options.signal?.aborted) throw new UserError(`${jobs[i].label}: interrupted`);
+      if (options.signal?.aborted) throw new InterruptedError(`${jobs[i].label}: interrupted`);
       const fn = await loadStageFunction(jobs[i].moduleUrl.toString(), jobs[i].exportName);
       try {
         await fn(jobs[i].args, (progress) => fold(i, progress));
@@ -97,6 +97,7 @@ export async function runStageJobs(
     return;
   }
 
+  if (options.signal?.aborted) throw new InterruptedError("interrupted before the stages ran");
   const pool: Worker[] = [];
   let next = 0;
   let failure: Error | null = null;
@@ -104,7 +105,7 @@ export async function runStageJobs(
     for (const worker of pool) worker.terminate();
   };
   const onAbort = () => {
-    failure ??= new UserError("interrupted; finished stages are kept on disk");
+    failure ??= new InterruptedError("interrupted; finished stages are kept on disk");
     stopAll();
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { InterruptedError } from "../../lib/errors.ts";
 import { tf } from "../../lib/tensor/mod.ts";
 import { UserError } from "../../lib/errors.ts";
 import { PendulumEnv } from "../../lib/envs/pendulum.ts";
@@ -100,7 +101,7 @@ Deno.test("PlaNet agent loop", async (t) => {
           if (p.message?.startsWith("episode 2 return")) controller.abort();
         },
       }),
-      /interrupted/,
+      (error: unknown) => error instanceof InterruptedError && /interrupted/.test(error.message),
     );
     const saved = JSON.parse(await Deno.readTextFile(planetFiles(dirB).progress));
     assert.equal(saved.curve.length, 2);

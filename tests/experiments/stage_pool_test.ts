@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { runStageJobs, type StageJob } from "../../lib/experiments/stage_pool.ts";
-import { UserError } from "../../lib/errors.ts";
+import { InterruptedError, UserError } from "../../lib/errors.ts";
 import type { Progress } from "../../lib/experiments/types.ts";
 
 const fixture = new URL("./fixtures/stage_fixture.ts", import.meta.url);
@@ -29,6 +29,27 @@ Deno.test("runStageJobs", async (t) => {
     });
   }
 
+  await t.step("aborting while workers run stops them and keeps what finished", async () => {
+    const dir = await Deno.makeTempDir();
+    const controller = new AbortController();
+    const jobs: StageJob[] = [0, 1, 2, 3].map((n) => ({
+      label: `slow ${n}`,
+      moduleUrl: fixture,
+      exportName: "slowWrite",
+      args: { path: `${dir}/${n}.txt`, ms: n < 2 ? 10 : 5_000 },
+    }));
+    setTimeout(() => controller.abort(), 1_500);
+    const started = performance.now();
+    await assert.rejects(
+      runStageJobs(jobs, { workers: 2, signal: controller.signal }),
+      (error: unknown) => error instanceof InterruptedError,
+    );
+    assert.ok(performance.now() - started < 4_000, "the slow jobs were not stopped");
+    const written = [...Deno.readDirSync(dir)].map((entry) => entry.name).sort();
+    assert.deepEqual(written, ["0.txt", "1.txt"]);
+    await Deno.remove(dir, { recursive: true });
+  });
+
   await t.step("a job's UserError comes back as a UserError naming the job", async () => {
     const jobs: StageJob[] = [{
       label: "the refusing one",
@@ -54,14 +75,16 @@ Deno.test("runStageJobs", async (t) => {
     );
   });
 
-  await t.step("an aborted signal stops before the next job", async () => {
-    const controller = new AbortController();
-    controller.abort();
-    const dir = await Deno.makeTempDir();
-    await assert.rejects(
-      runStageJobs(squareJobs(dir, 2), { workers: 1, signal: controller.signal }),
-      /interrupted/,
-    );
-    await Deno.remove(dir, { recursive: true });
-  });
+  for (const workers of [1, 2]) {
+    await t.step(`an aborted signal stops the jobs (${workers} worker(s))`, async () => {
+      const controller = new AbortController();
+      controller.abort();
+      const dir = await Deno.makeTempDir();
+      await assert.rejects(
+        runStageJobs(squareJobs(dir, 4), { workers, signal: controller.signal }),
+        (error: unknown) => error instanceof InterruptedError,
+      );
+      await Deno.remove(dir, { recursive: true });
+    });
+  }
 });
