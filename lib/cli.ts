@@ -17,7 +17,8 @@ Runs paper reproductions and writes data/results/<name>.json and figures under r
 Options:
   --budget quick|laptop|paper   size of the run (default laptop)
   --seeds N                     run seeds 0..N-1 instead of the budget's seeds
-  --out DIR                     folder for the results files (default data/results)
+  --out DIR                     folder for the results files, figures under DIR/res
+                                (default data/results, figures in res/)
   --set FIELD=VALUE             change one config field (VALUE is JSON; a dotted FIELD such
                                 as planet.model.freeNats reaches a nested one), repeatable;
                                 such runs write under data/custom/, not data/results

@@ -78,6 +78,28 @@ export interface PlanetConfig {
   model: ModelSettings;
   /** After these episode counts the model's weights are kept as snapshots (for later planning). */
   snapshotEpisodes: number[];
+  /**
+   * Rendered frames of this size instead of state vectors, as the paper learns (64). The
+   * environment must then produce frames (`PixelFloatEnv`); the RSSM gets the convolutional
+   * encoder and decoder. Absent: the observations are vectors.
+   */
+  observationImageSize?: 32 | 64;
+}
+
+/** The RSSM's observation model for a config: pixels when it asks for them, else vectors. */
+export function planetObservation(
+  env: Env<Float32Array>,
+  config: Pick<PlanetConfig, "observationImageSize">,
+): ObservationModel {
+  const size = config.observationImageSize;
+  if (size === undefined) return { kind: "vector", size: boxSize(env.observationSpec) };
+  if (boxSize(env.observationSpec) !== size * size * 3) {
+    throw new UserError(
+      `${env.id}: observations of ${boxSize(env.observationSpec)} numbers are not ` +
+        `${size}x${size} RGB frames; wrap the environment in PixelFloatEnv`,
+    );
+  }
+  return { kind: "pixels", imageSize: size };
 }
 
 /** One finished episode of the learning curve. */
@@ -325,7 +347,7 @@ export async function trainPlanet(
   const env = makeEnv();
   const { seed } = options;
   const hash = configHash({ config, seed, env: env.id });
-  const model = makeRssm(env, config.model, seed);
+  const model = makeRssm(env, config.model, seed, planetObservation(env, config));
   const trainer = new RssmTrainer(model, {
     learningRate: config.learningRate,
     adamEpsilon: config.adamEpsilon,

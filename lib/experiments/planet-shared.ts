@@ -31,6 +31,7 @@ import {
   type PlanetCheckpointMetadata,
   type PlanetConfig,
   planetFiles,
+  planetObservation,
   repeatAction,
   runEpisode,
   scaleAction,
@@ -269,6 +270,8 @@ export const planetExperimentConfig = z.object({
     explorationNoise: z.number().min(0).max(2),
     planner: plannerSchema,
     model: modelSchema,
+    /** PlaNet learns from rendered frames of this size (the paper: 64); absent: states. */
+    observationImageSize: z.union([z.literal(32), z.literal(64)]).optional(),
   }),
   sac: z.object({
     hiddenSize: z.number().int().min(1).max(1024),
@@ -610,12 +613,19 @@ export async function runPlanetStage(
   signal?: AbortSignal,
 ): Promise<{ value: unknown; seconds: number }> {
   const { config, dataDir, stage: which } = args;
+  const imageSize = config.planet.observationImageSize;
+  // PlaNet sees frames when the config asks for them; SAC and the true simulator always states.
+  const makeAgentEnv = () =>
+    new TimeLimitEnv(
+      imageSize ? new PixelFloatEnv(task.makeEnv(), imageSize) : task.makeEnv(),
+      config.episodeSteps,
+    );
   const makeEnv = () => new TimeLimitEnv(task.makeEnv(), config.episodeSteps);
   const agentConfig = planetAgentConfig(config);
   const repeat = config.planet.actionRepeat;
   switch (which.kind) {
     case "planet": {
-      const run = await trainPlanet(makeEnv, agentConfig, {
+      const run = await trainPlanet(makeAgentEnv, agentConfig, {
         seed: which.seed,
         dataDir: `${dataDir}/planet-seed-${which.seed}`,
         onProgress: report,
@@ -705,7 +715,7 @@ export async function runPlanetStage(
         inputs,
         () =>
           evaluateCheckpoints(
-            makeEnv,
+            makeAgentEnv,
             agentConfig,
             config,
             seed,
@@ -982,8 +992,9 @@ async function evaluateCheckpoints(
   const expectedMetadata: Partial<PlanetCheckpointMetadata> = {
     configHash: configHash({ config: agentConfig, seed, env: env.id }),
   };
-  const early = makeRssm(env, agentConfig.model, seed);
-  const late = makeRssm(env, agentConfig.model, seed);
+  const observation = planetObservation(env, agentConfig);
+  const early = makeRssm(env, agentConfig.model, seed, observation);
+  const late = makeRssm(env, agentConfig.model, seed, observation);
   await loadCheckpoint(files.snapshot(agentConfig.seedEpisodes), early.params, {
     expectedMetadata,
   });

@@ -137,7 +137,11 @@ export function defaultFolders(
     : name;
   return {
     outDir: request.outDir ?? `${REPO_ROOT}/${scratch ? `${scratch}/results` : "data/results"}`,
-    resDir: request.resDir ?? `${REPO_ROOT}/${scratch ? `${scratch}/res` : "res"}`,
+    // Figures follow the results: a run sent elsewhere with --out leaves res/ alone.
+    resDir: request.resDir ??
+      (request.outDir
+        ? `${request.outDir}/res`
+        : `${REPO_ROOT}/${scratch ? `${scratch}/res` : "res"}`),
     dataDir: request.dataDir ?? `${REPO_ROOT}/${scratch ?? "data"}/${dataName}`,
   };
 }

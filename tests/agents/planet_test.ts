@@ -14,7 +14,8 @@ import {
   scaleAction,
   trainPlanet,
 } from "../../lib/agents/planet.ts";
-import { TimeLimitEnv } from "../../lib/experiments/planet-shared.ts";
+import { PixelFloatEnv, TimeLimitEnv } from "../../lib/experiments/planet-shared.ts";
+import { CartPoleSwingupEnv } from "../../lib/envs/cartpole_swingup.ts";
 
 const TINY: PlanetConfig = {
   actionRepeat: 2,
@@ -171,6 +172,37 @@ Deno.test("PlaNet agent loop", async (t) => {
       (error: unknown) =>
         error instanceof UserError && error.message.includes(files.model) &&
         error.message.includes(files.progress) && error.message.includes("missing"),
+    );
+  });
+
+  await t.step("from pixels: the convolutional RSSM learns, saves and resumes", async () => {
+    const makePixelEnv = () =>
+      new TimeLimitEnv(new PixelFloatEnv(new CartPoleSwingupEnv(), 32), 16);
+    const config: PlanetConfig = {
+      ...TINY,
+      actionRepeat: 4,
+      planningEpisodes: 1,
+      chunkLength: 3,
+      planner: { planningHorizon: 3, candidates: 8, elites: 2, iterations: 2 },
+      observationImageSize: 32,
+    };
+    const dir = await Deno.makeTempDir({ prefix: "planet-pixels-" });
+    const run = await trainPlanet(makePixelEnv, config, { seed: 1, dataDir: dir });
+    assert.equal(run.curve.length, 2);
+    assert.equal(run.curve[1].kind, "planning");
+    assert.ok(run.model.params.list().some((v) => v.shape.length === 4), "no convolution");
+    assert.equal(run.replay.observationSize, 32 * 32 * 3);
+    run.model.dispose();
+    const again = await trainPlanet(makePixelEnv, config, { seed: 1, dataDir: dir });
+    assert.equal(again.resumedEpisodes, 2);
+    again.model.dispose();
+    await Deno.remove(dir, { recursive: true });
+  });
+
+  await t.step("pixels asked of a state-vector environment are refused", async () => {
+    await assert.rejects(
+      trainPlanet(makeEnv, { ...TINY, observationImageSize: 32 }, { seed: 0 }),
+      (error: unknown) => error instanceof UserError && /PixelFloatEnv/.test(error.message),
     );
   });
 

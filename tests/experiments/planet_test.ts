@@ -116,6 +116,29 @@ Deno.test("PlaNet experiments", async (t) => {
     await Deno.remove(parallelDir, { recursive: true });
   });
 
+  await t.step("PlaNet can learn from frames while SAC keeps its states", async () => {
+    const pixelDir = await Deno.makeTempDir({ prefix: "planet-frames-" });
+    const fromFrames = resolveConfig(planetCartpoleSwingup, "quick", {
+      overrides: {
+        "planet.observationImageSize": 32,
+        "planet.model.convDepth": 2,
+        pixels: null,
+        trueSimulatorEpisodes: 0,
+      },
+    });
+    const result = await planetCartpoleSwingup.run(fromFrames, { dataDir: pixelDir });
+    assert.deepEqual(result.metrics.planet.envSteps, [200, 400]);
+    assert.equal(result.metrics.checkpoints!.late.length, 1);
+    const manifest = JSON.parse(
+      await Deno.readTextFile(`${pixelDir}/planet-seed-0/model/model.json`),
+    );
+    assert.ok(
+      JSON.stringify(manifest).includes("encoder/conv1"),
+      "PlaNet's model has no convolution",
+    );
+    await Deno.remove(pixelDir, { recursive: true });
+  });
+
   await t.step("stage files of another config are refused, naming the file", async () => {
     await assert.rejects(
       planetCartpoleSwingup.run({ ...config, trueSimulatorEpisodes: 2 }, { dataDir }),

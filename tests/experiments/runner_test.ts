@@ -37,6 +37,12 @@ Deno.test("defaultFolders", async (t) => {
     },
   );
 
+  await t.step("figures follow the results sent elsewhere with --out", () => {
+    const folders = defaultFolders("dyna-maze", "laptop", { outDir: "/tmp/elsewhere" });
+    assert.equal(folders.resDir, "/tmp/elsewhere/res");
+    assert.equal(folders.dataDir, `${REPO_ROOT}/data/dyna-maze`);
+  });
+
   await t.step("explicit folders win", () => {
     const folders = defaultFolders("x", "laptop", { outDir: "/o", resDir: "/r", dataDir: "/d" });
     assert.deepEqual(folders, { outDir: "/o", resDir: "/r", dataDir: "/d" });
