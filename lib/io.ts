@@ -9,18 +9,26 @@ export async function writeFileAtomic(path: string, data: Uint8Array | string): 
   const tmp = `${path}.${Deno.pid}.${crypto.randomUUID().slice(0, 8)}.tmp`;
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   try {
-    const file = await Deno.open(tmp, { write: true, create: true, truncate: true });
-    try {
-      let written = 0;
-      while (written < bytes.length) written += await file.write(bytes.subarray(written));
-      await file.sync();
-    } finally {
-      file.close();
-    }
+    await writeFileSynced(tmp, bytes);
     await Deno.rename(tmp, path);
   } catch (error) {
     await Deno.remove(tmp).catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * Writes all of `bytes` to a new file and flushes it to disk before returning, so a rename that
+ * follows never exposes a partly written file. Fails if `path` exists.
+ */
+export async function writeFileSynced(path: string, bytes: Uint8Array): Promise<void> {
+  const file = await Deno.open(path, { write: true, createNew: true });
+  try {
+    let written = 0;
+    while (written < bytes.length) written += await file.write(bytes.subarray(written));
+    await file.sync();
+  } finally {
+    file.close();
   }
 }
 

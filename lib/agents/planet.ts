@@ -26,6 +26,7 @@ import type { PlanResult } from "../planners/types.ts";
 import {
   type ObservationModel,
   Rssm,
+  type RssmConfig,
   type RssmLosses,
   type RssmState,
   RssmTrainer,
@@ -44,17 +45,10 @@ export interface PlannerSettings {
   iterations: number;
 }
 
-export interface ModelSettings {
-  deterministicSize: number;
-  stochasticSize: number;
-  hiddenSize: number;
-  embedSize: number;
-  convDepth: number;
-  minStd: number;
-  freeNats: number;
-  /** Std of the Gaussian observation model (paper: 1); see `RssmConfig`. */
-  observationStd: number;
-}
+/** The RSSM's sizes and loss settings (`RssmConfig` less what the environment fixes). */
+export type ModelSettings =
+  & Omit<RssmConfig, "observation" | "actionSize" | "observationStd">
+  & Required<Pick<RssmConfig, "observationStd">>;
 
 export interface PlanetConfig {
   /** R: each chosen action is applied this many environment steps. */

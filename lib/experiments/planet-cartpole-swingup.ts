@@ -12,7 +12,6 @@
  */
 import { CartPoleSwingupEnv } from "../envs/cartpole_swingup.ts";
 import {
-  drawPlanetFigures,
   LAPTOP_MODEL,
   LAPTOP_PIXEL_MODEL,
   LAPTOP_SAC,
@@ -21,17 +20,13 @@ import {
   PAPER_PLANNER,
   PAPER_SAC,
   PAPER_TRAINER,
+  planetExperiment,
   type PlanetExperimentConfig,
-  planetExperimentConfig,
-  type PlanetMetrics,
-  type PlanetStageArgs,
+  planetStageRunner,
   type PlanetTask,
   QUICK_AGENT,
   QUICK_SAC,
-  runPlanetExperiment,
-  runPlanetStage,
 } from "./planet-shared.ts";
-import type { Experiment, Progress } from "./types.ts";
 
 const task: PlanetTask = {
   name: "planet-cartpole-swingup",
@@ -140,23 +135,11 @@ export const cartpoleBudgets: Record<"quick" | "laptop" | "paper", PlanetExperim
   },
 };
 
-export const planetCartpoleSwingup: Experiment<PlanetExperimentConfig, PlanetMetrics> = {
-  name: task.name,
-  paper: task.paper,
+export const planetCartpoleSwingup = planetExperiment(task, cartpoleBudgets, {
   summary: "PlaNet (RSSM + CEM) against SAC on the cart-pole swing-up from states; planning " +
     "with early and late models; CEM vs random shooting; open-loop frames from pixels",
-  notebook: "notebooks/03-planet.ipynb",
-  configSchema: planetExperimentConfig,
-  budgets: cartpoleBudgets,
   expectedSeconds: { quick: 25, laptop: 1300, paper: 30 * 24 * 3600 },
-  run: (config, options) => runPlanetExperiment(task, config, options),
-  drawFigures: drawPlanetFigures,
-};
+});
 
 /** One stage of this experiment, for the workers of `runStageJobs`. */
-export async function runStage(
-  args: PlanetStageArgs,
-  report: (progress: Progress) => void,
-): Promise<void> {
-  await runPlanetStage(task, args, report);
-}
+export const runStage = planetStageRunner(task);

@@ -7,7 +7,6 @@
  */
 import { PendulumEnv } from "../envs/pendulum.ts";
 import {
-  drawPlanetFigures,
   LAPTOP_MODEL,
   LAPTOP_SAC,
   PAPER_LEARNING,
@@ -15,17 +14,13 @@ import {
   PAPER_PLANNER,
   PAPER_SAC,
   PAPER_TRAINER,
+  planetExperiment,
   type PlanetExperimentConfig,
-  planetExperimentConfig,
-  type PlanetMetrics,
-  type PlanetStageArgs,
+  planetStageRunner,
   type PlanetTask,
   QUICK_AGENT,
   QUICK_SAC,
-  runPlanetExperiment,
-  runPlanetStage,
 } from "./planet-shared.ts";
-import type { Experiment, Progress } from "./types.ts";
 
 const task: PlanetTask = {
   name: "planet-pendulum",
@@ -89,23 +84,11 @@ export const pendulumBudgets: Record<"quick" | "laptop" | "paper", PlanetExperim
   },
 };
 
-export const planetPendulum: Experiment<PlanetExperimentConfig, PlanetMetrics> = {
-  name: task.name,
-  paper: task.paper,
+export const planetPendulum = planetExperiment(task, pendulumBudgets, {
   summary: "PlaNet (RSSM + CEM) against SAC on Pendulum-v1 from states; early vs late model; " +
     "CEM vs random shooting",
-  notebook: "notebooks/03-planet.ipynb",
-  configSchema: planetExperimentConfig,
-  budgets: pendulumBudgets,
   expectedSeconds: { quick: 15, laptop: 480, paper: 4 * 24 * 3600 },
-  run: (config, options) => runPlanetExperiment(task, config, options),
-  drawFigures: drawPlanetFigures,
-};
+});
 
 /** One stage of this experiment, for the workers of `runStageJobs`. */
-export async function runStage(
-  args: PlanetStageArgs,
-  report: (progress: Progress) => void,
-): Promise<void> {
-  await runPlanetStage(task, args, report);
-}
+export const runStage = planetStageRunner(task);

@@ -47,7 +47,7 @@ import { saveFigure } from "../viz/plot.ts";
 import { encodePng, type Frame, frameFrom, hstack, upscale } from "../viz/image.ts";
 import { saveImage } from "../viz/image.ts";
 import { formatMeanStd, mean, meanCurve, std, stdCurve } from "./stats.ts";
-import type { Claim, ExperimentResult, Progress, RunOptions } from "./types.ts";
+import type { Claim, Experiment, ExperimentResult, Progress, RunOptions } from "./types.ts";
 import { runStageJobs } from "./stage_pool.ts";
 import { availableCores } from "../evolution/parallel.ts";
 
@@ -442,8 +442,8 @@ export interface PlanetTask {
   /** Returns at which the steps-to-return ratio is also reported (besides the threshold). */
   thresholdSweep: number[];
   /**
-   * URL of the module that defines this task and exports `runStage(args, report)` (calling
-   * `runPlanetStage` with this task), so that workers can run its stages.
+   * URL of the module that defines this task and exports `runStage = planetStageRunner(task)`,
+   * so that workers can run its stages.
    */
   stageModule: string;
 }
@@ -759,6 +759,36 @@ export function planetStages(config: PlanetExperimentConfig): PlanetStage[][] {
 
 function stageLabel(stage: PlanetStage): string {
   return "seed" in stage ? `${stage.kind} seed ${stage.seed}` : stage.kind;
+}
+
+/**
+ * The stage function a task module exports as `runStage`, so that workers which import that
+ * module (`PlanetTask.stageModule`) can run its stages.
+ */
+export function planetStageRunner(
+  task: PlanetTask,
+): (args: PlanetStageArgs, report: (progress: Progress) => void) => Promise<void> {
+  return async (args, report) => {
+    await runPlanetStage(task, args, report);
+  };
+}
+
+/** A PlaNet task with its budgets as a registered experiment (both share notebook 03). */
+export function planetExperiment(
+  task: PlanetTask,
+  budgets: Experiment<PlanetExperimentConfig, PlanetMetrics>["budgets"],
+  details: Pick<Experiment<PlanetExperimentConfig, PlanetMetrics>, "summary" | "expectedSeconds">,
+): Experiment<PlanetExperimentConfig, PlanetMetrics> {
+  return {
+    name: task.name,
+    paper: task.paper,
+    notebook: "notebooks/03-planet.ipynb",
+    configSchema: planetExperimentConfig,
+    budgets,
+    ...details,
+    run: (config, options) => runPlanetExperiment(task, config, options),
+    drawFigures: drawPlanetFigures,
+  };
 }
 
 export async function runPlanetExperiment(

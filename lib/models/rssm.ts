@@ -325,19 +325,7 @@ export class Rssm implements ImaginationModel<RssmState> {
 
   /** Sum of predicted rewards of each candidate, rolled forward with the prior's mean. */
   imagine(startState: RssmState, actionSequences: tf.Tensor3D): tf.Tensor1D {
-    const candidates = actionSequences.shape[0];
-    let state: RssmState = {
-      deterministic: tf.tile(startState.deterministic, [candidates, 1]),
-      stochastic: tf.tile(startState.stochastic, [candidates, 1]),
-    };
-    let total: tf.Tensor1D | null = null;
-    for (const action of tf.unstack(actionSequences, 1) as tf.Tensor2D[]) {
-      const { deterministic, prior } = this.transition(state, action);
-      state = { deterministic, stochastic: prior.mean };
-      const reward = this.predictReward(this.features(state));
-      total = total === null ? reward : tf.add(total, reward) as tf.Tensor1D;
-    }
-    return total!;
+    return this.#rollout(startState, actionSequences, false);
   }
 
   /**
@@ -345,6 +333,14 @@ export class Rssm implements ImaginationModel<RssmState> {
    * over whole frames would have to: the cost PlaNet avoids by planning in latent space.
    */
   imagineWithFrames(startState: RssmState, actionSequences: tf.Tensor3D): tf.Tensor1D {
+    return this.#rollout(startState, actionSequences, true);
+  }
+
+  #rollout(
+    startState: RssmState,
+    actionSequences: tf.Tensor3D,
+    decodeFrames: boolean,
+  ): tf.Tensor1D {
     const candidates = actionSequences.shape[0];
     let state: RssmState = {
       deterministic: tf.tile(startState.deterministic, [candidates, 1]),
@@ -355,15 +351,14 @@ export class Rssm implements ImaginationModel<RssmState> {
       const { deterministic, prior } = this.transition(state, action);
       state = { deterministic, stochastic: prior.mean };
       const features = this.features(state);
-      const frames = this.decode(features);
-      // Keep the decoded frames in the result so the backend cannot skip computing them.
-      const reward = tf.add(
-        this.predictReward(features),
-        tf.mul(0, tf.sum(frames, -1)),
-      ) as tf.Tensor1D;
+      let reward = this.predictReward(features);
+      if (decodeFrames) {
+        // Keep the decoded frames in the result so the backend cannot skip computing them.
+        reward = tf.add(reward, tf.mul(0, tf.sum(this.decode(features), -1))) as tf.Tensor1D;
+      }
       total = total === null ? reward : tf.add(total, reward) as tf.Tensor1D;
     }
-    return total! as tf.Tensor1D;
+    return total!;
   }
 
   dispose(): void {

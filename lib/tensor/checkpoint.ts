@@ -14,6 +14,7 @@
 import { basename, dirname, join } from "node:path";
 import { tf } from "./mod.ts";
 import { UserError } from "../errors.ts";
+import { writeFileSynced } from "../io.ts";
 import type { ParameterSet } from "../models/nn.ts";
 
 /** Named variables: a model's parameters, or any name -> variable map. */
@@ -89,17 +90,6 @@ async function exists(path: string): Promise<boolean> {
   } catch (error) {
     if (error instanceof Deno.errors.NotFound) return false;
     throw error;
-  }
-}
-
-async function writeSynced(path: string, bytes: Uint8Array): Promise<void> {
-  const file = await Deno.open(path, { write: true, createNew: true });
-  try {
-    let written = 0;
-    while (written < bytes.length) written += await file.write(bytes.subarray(written));
-    await file.sync();
-  } finally {
-    file.close();
   }
 }
 
@@ -243,9 +233,9 @@ export async function saveCheckpoint<M = Record<string, unknown>>(
   const staging = join(parent, basename(dir) + STAGING_TAG + tag);
   await Deno.mkdir(staging);
   try {
-    await writeSynced(join(staging, WEIGHTS_FILE), bytes);
+    await writeFileSynced(join(staging, WEIGHTS_FILE), bytes);
     const json = new TextEncoder().encode(JSON.stringify(manifest, null, 2) + "\n");
-    await writeSynced(join(staging, MODEL_FILE), json);
+    await writeFileSynced(join(staging, MODEL_FILE), json);
   } catch (error) {
     await Deno.remove(staging, { recursive: true }).catch(() => {});
     throw error;
