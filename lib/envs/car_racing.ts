@@ -30,7 +30,7 @@
  * `new VectorEnv(() => new CarRacing(), n)` (lib/envs/vector.ts), which handles Uint8Array frames.
  */
 import { Rng } from "../rng.ts";
-import { EpisodeOrderError } from "./classic_env.ts";
+import { assertCanStep, EpisodeOrderError, type EpisodePhase } from "./classic_env.ts";
 import {
   type Action,
   type BoxSpec,
@@ -127,7 +127,7 @@ export class CarRacing implements Env<Uint8Array> {
   #tilesVisited = 0;
   #rng: Rng | null = null;
   #elapsedSteps = 0;
-  #phase: "before-reset" | "running" | "ended" = "before-reset";
+  #phase: EpisodePhase = "before-reset";
   #state: CarRacingTrackState | null = null;
 
   /** Steps taken in the current episode. */
@@ -159,14 +159,7 @@ export class CarRacing implements Env<Uint8Array> {
 
   /** Advances one frame (1/50 s); the returned object and its observation are reused. */
   step(action: Action): StepResult<Uint8Array> {
-    if (this.#phase !== "running") {
-      throw new EpisodeOrderError(
-        this.#phase === "before-reset"
-          ? `${this.id}: step() called before reset(); call reset(seed) to start an episode`
-          : `${this.id}: step() called after the episode ended at step ${this.#elapsedSteps}; ` +
-            `call reset() to start a new one`,
-      );
-    }
+    assertCanStep(this.id, this.#phase, this.#elapsedSteps);
     const controls = this.#readAction(action);
     const car = this.#car;
     car.control(controls[0], controls[1], controls[2]);

@@ -29,7 +29,19 @@ export interface ClassicEnvConfig {
   stateNames: readonly string[];
 }
 
-type Phase = "before-reset" | "running" | "ended";
+/** Where an environment is in its episode: `step` is allowed only while `running`. */
+export type EpisodePhase = "before-reset" | "running" | "ended";
+
+/** Throws `EpisodeOrderError` saying why `step` may not be called in `phase`. */
+export function assertCanStep(id: string, phase: EpisodePhase, elapsedSteps: number): void {
+  if (phase === "running") return;
+  throw new EpisodeOrderError(
+    phase === "before-reset"
+      ? `${id}: step() called before reset(); call reset(seed) to start an episode`
+      : `${id}: step() called after the episode ended at step ${elapsedSteps}; ` +
+        `call reset() to start a new one`,
+  );
+}
 
 export abstract class ClassicControlEnv implements Env<Float32Array> {
   readonly id: string;
@@ -43,7 +55,7 @@ export abstract class ClassicControlEnv implements Env<Float32Array> {
   readonly #result: StepResult<Float32Array>;
   #rng: Rng | null = null;
   #elapsedSteps = 0;
-  #phase: Phase = "before-reset";
+  #phase: EpisodePhase = "before-reset";
 
   protected constructor(config: ClassicEnvConfig) {
     this.id = config.id;
@@ -83,14 +95,7 @@ export abstract class ClassicControlEnv implements Env<Float32Array> {
 
   /** Advances one step; the returned object and its observation are reused by the next step. */
   step(action: Action): StepResult<Float32Array> {
-    if (this.#phase !== "running") {
-      throw new EpisodeOrderError(
-        this.#phase === "before-reset"
-          ? `${this.id}: step() called before reset(); call reset(seed) to start an episode`
-          : `${this.id}: step() called after the episode ended at step ${this.#elapsedSteps}; ` +
-            `call reset() to start a new one`,
-      );
-    }
+    assertCanStep(this.id, this.#phase, this.#elapsedSteps);
     const reward = this.transition(action);
     const terminated = this.isTerminal();
     this.#elapsedSteps++;

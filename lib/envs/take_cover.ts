@@ -29,7 +29,7 @@
  * momentum; one step is one frame (no frame skip).
  */
 import { Rng } from "../rng.ts";
-import { EpisodeOrderError } from "./classic_env.ts";
+import { assertCanStep, EpisodeOrderError, type EpisodePhase } from "./classic_env.ts";
 import {
   type Action,
   type BoxSpec,
@@ -124,7 +124,7 @@ export class TakeCover implements Env<Uint8Array> {
   /** Drawing order of the fireballs, far to near. */
   readonly #order = new Int32Array(R.maxFireballs);
   #rng: Rng | null = null;
-  #phase: "before-reset" | "running" | "ended" = "before-reset";
+  #phase: EpisodePhase = "before-reset";
 
   /** Steps taken in the current episode. */
   get elapsedSteps(): number {
@@ -150,14 +150,7 @@ export class TakeCover implements Env<Uint8Array> {
 
   /** Advances one frame; the returned object and its observation are reused. */
   step(action: Action): StepResult<Uint8Array> {
-    if (this.#phase !== "running") {
-      throw new EpisodeOrderError(
-        this.#phase === "before-reset"
-          ? `${this.id}: step() called before reset(); call reset(seed) to start an episode`
-          : `${this.id}: step() called after the episode ended at step ` +
-            `${this.#state.elapsedSteps}; call reset() to start a new one`,
-      );
-    }
+    assertCanStep(this.id, this.#phase, this.#state.elapsedSteps);
     const move = checkDiscreteAction(this.id, action, 3);
     const state = this.#state;
     const rng = this.#rng!;
