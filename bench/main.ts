@@ -4,7 +4,7 @@
  * data/bench/<section>.json with the figures and what produced them (date, Deno and TensorFlow.js
  * versions, backend, machine and its load: the numbers mean little without them).
  */
-import { backend, tf } from "../lib/tensor/mod.ts";
+import { backend, describeBackend, tf } from "../lib/tensor/mod.ts";
 import { REPO_ROOT, writeJsonAtomic } from "../lib/io.ts";
 import { UserError } from "../lib/errors.ts";
 import { BENCH_SECTIONS, type BenchResult, type BenchSection } from "./sections.ts";
@@ -92,7 +92,7 @@ async function main(args: string[]): Promise<void> {
       wallSeconds: Number(wallSeconds.toFixed(1)),
       deno: Deno.version,
       tfjs: tf.version.tfjs,
-      backend: `${backend.name} (${backend.detail})`,
+      backend: describeBackend(backend),
       machine: { ...machine(), loadAverageBefore: loadBefore },
       results: result,
     });

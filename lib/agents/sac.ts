@@ -18,7 +18,7 @@
  * back on the way into the replay buffer, so the target entropy refers to the squashed space.
  */
 import { z } from "zod";
-import { tf } from "../tensor/mod.ts";
+import { adam, tf } from "../tensor/mod.ts";
 import { Rng } from "../rng.ts";
 import { dense, type Layer, ParameterSet, sequential } from "../models/nn.ts";
 import type { Env } from "../envs/types.ts";
@@ -274,9 +274,9 @@ export class SacAgent {
     );
     this.parameters = { actor, critic1, critic2, targetCritic1, targetCritic2, temperature };
     this.#criticVariables = [...critic1.list(), ...critic2.list()];
-    this.#actorOptimizer = tf.train.adam(this.config.learningRate);
-    this.#criticOptimizer = tf.train.adam(this.config.learningRate);
-    this.#temperatureOptimizer = tf.train.adam(this.config.learningRate);
+    this.#actorOptimizer = adam(this.config.learningRate);
+    this.#criticOptimizer = adam(this.config.learningRate);
+    this.#temperatureOptimizer = adam(this.config.learningRate);
 
     this.replay = new TransitionReplay(this.config.replayCapacity, observationSize, actionSize);
     this.#batch = this.replay.allocateBatch(batchSize);

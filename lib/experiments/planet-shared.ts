@@ -14,7 +14,7 @@
 import { z } from "zod";
 import * as Plot from "@observablehq/plot";
 import { tf } from "../tensor/mod.ts";
-import { backend } from "../tensor/mod.ts";
+import { backend, describeBackend } from "../tensor/mod.ts";
 import { Rng } from "../rng.ts";
 import { UserError } from "../errors.ts";
 import { configHash } from "../hash.ts";
@@ -942,7 +942,7 @@ export async function runPlanetExperiment(
     budget: options.budget ?? "custom",
     command: "",
     seeds: config.seeds,
-    backend: `${backend.name} (${backend.detail})`,
+    backend: describeBackend(backend),
     wallSeconds: (performance.now() - started) / 1000,
     claims: planetClaims(metrics),
     metrics,

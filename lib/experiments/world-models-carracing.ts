@@ -12,7 +12,7 @@ import { z } from "zod";
 import * as Plot from "@observablehq/plot";
 import { CarRacing } from "../envs/car_racing.ts";
 import { Rng } from "../rng.ts";
-import { backend, tf } from "../tensor/mod.ts";
+import { backend, describeBackend, tf } from "../tensor/mod.ts";
 import { REPO_ROOT } from "../io.ts";
 import { throwIfInterrupted, UserError } from "../errors.ts";
 import {
@@ -682,7 +682,7 @@ async function run(
     budget: options.budget ?? "custom",
     command: "",
     seeds: config.seeds,
-    backend: `${backend.name} (${backend.detail})`,
+    backend: describeBackend(backend),
     wallSeconds: (performance.now() - started) / 1000,
     claims: carRacingClaims(metrics, config.evaluation.episodes),
     metrics,

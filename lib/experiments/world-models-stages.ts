@@ -7,7 +7,7 @@
  * Frames are not kept: a rollout is saved as its seed and actions (plus a sample of frames for
  * V), and replayed through the deterministic environment when its frames are encoded.
  */
-import { tf } from "../tensor/mod.ts";
+import { adam, tf } from "../tensor/mod.ts";
 import { throwIfInterrupted } from "../errors.ts";
 import { z } from "zod";
 import { Rng } from "../rng.ts";
@@ -578,7 +578,7 @@ export async function trainMemory(
   stage = "train M",
   signal?: AbortSignal,
 ): Promise<number[]> {
-  const optimizer = tf.train.adam(options.learningRate);
+  const optimizer = adam(options.learningRate);
   const perEpoch = chunksPerEpoch(episodes, options.batchSize, options.chunkLength);
   const curve: number[] = [];
   try {

@@ -13,7 +13,7 @@ import {
   TakeCover,
 } from "../envs/take_cover.ts";
 import { Rng } from "../rng.ts";
-import { backend } from "../tensor/mod.ts";
+import { backend, describeBackend } from "../tensor/mod.ts";
 import { REPO_ROOT } from "../io.ts";
 import { throwIfInterrupted } from "../errors.ts";
 import {
@@ -518,7 +518,7 @@ async function run(
     budget: options.budget ?? "custom",
     command: "",
     seeds: config.seeds,
-    backend: `${backend.name} (${backend.detail})`,
+    backend: describeBackend(backend),
     wallSeconds: (performance.now() - started) / 1000,
     claims: takeCoverClaims(metrics),
     metrics,

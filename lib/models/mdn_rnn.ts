@@ -8,7 +8,7 @@
  * Sampling at temperature tau divides the mixture logits by tau and multiplies the std by
  * sqrt(tau), as the paper's code does: tau -> 0 gives the mean of the most likely component.
  */
-import { tf } from "../tensor/mod.ts";
+import { logSumExp, tf } from "../tensor/mod.ts";
 import type { Rng } from "../rng.ts";
 import { dense, type Layer, ParameterSet } from "./nn.ts";
 import { Lstm, type LstmState } from "./lstm.ts";
@@ -56,7 +56,7 @@ export function mixtureNegLogLikelihood(
     const y = target.expandDims(2);
     const scaled = tf.div(tf.sub(y, mu), tf.exp(logSigma));
     const logNormal = tf.sub(tf.sub(tf.mul(-0.5, tf.square(scaled)), logSigma), LOG_SQRT_2PI);
-    return tf.neg(tf.logSumExp(tf.add(logPi, logNormal), 2)) as tf.Tensor2D;
+    return tf.neg(logSumExp(tf.add(logPi, logNormal), 2)) as tf.Tensor2D;
   });
 }
 
@@ -106,7 +106,7 @@ export class MdnRnn {
       const n = out.shape[0];
       const mdn = out.slice([0, 0], [n, L * K * 3]).reshape([n, L, 3 * K]);
       const [logits, mu, logSigma] = tf.split(mdn, 3, 2) as tf.Tensor3D[];
-      const logPi = tf.sub(logits, tf.logSumExp(logits, 2, true)) as tf.Tensor3D;
+      const logPi = tf.sub(logits, logSumExp(logits, 2, true)) as tf.Tensor3D;
       const parts: tf.Tensor[] = [logPi, mu, logSigma];
       if (this.config.predictDone) parts.push(out.slice([0, L * K * 3], [n, 1]).reshape([n]));
       return parts;

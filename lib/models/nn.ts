@@ -117,21 +117,26 @@ export function dense(
     glorotUniform(inputSize, outputSize),
   );
   const bias = params.create(`${name}/bias`, [outputSize], zeros);
+  const fused = fusedPart(activation);
+  const rest: Activation = fused === activation ? "linear" : activation;
   return {
     apply(x) {
-      if (x.rank === 2) {
-        return activate(
-          tf.add(tf.matMul(x as tf.Tensor2D, kernel as tf.Tensor2D), bias),
-          activation,
-        );
-      }
       // Fold leading axes into the batch so any rank works.
-      const lead = x.shape.slice(0, -1);
-      const flat = x.reshape([-1, inputSize]) as tf.Tensor2D;
-      const y = tf.add(tf.matMul(flat, kernel as tf.Tensor2D), bias);
-      return activate(y.reshape([...lead, outputSize]), activation);
+      const flat = (x.rank === 2 ? x : x.reshape([-1, inputSize])) as tf.Tensor2D;
+      const y = tf.fused.matMul({ a: flat, b: kernel as tf.Tensor2D, bias, activation: fused });
+      const shaped = x.rank === 2 ? y : y.reshape([...x.shape.slice(0, -1), outputSize]);
+      return activate(shaped, rest);
     },
   };
+}
+
+/**
+ * The part of an activation a fused kernel (matmul or convolution plus bias) can take on:
+ * TensorFlow.js differentiates fused kernels only with no activation or ReLU, so the others are
+ * applied after a fused bias.
+ */
+function fusedPart(activation: Activation): "linear" | "relu" {
+  return activation === "relu" ? "relu" : "linear";
 }
 
 export interface ConvOptions {
@@ -157,10 +162,19 @@ export function conv2d(
     glorotUniform(fanIn, fanOut),
   );
   const bias = params.create(`${name}/bias`, [outChannels], zeros);
+  const fused = fusedPart(activation);
+  const rest: Activation = fused === activation ? "linear" : activation;
   return {
     apply(x) {
-      const y = tf.conv2d(x as tf.Tensor4D, kernel as tf.Tensor4D, stride, padding);
-      return activate(tf.add(y, bias), activation);
+      const y = tf.fused.conv2d({
+        x: x as tf.Tensor4D,
+        filter: kernel as tf.Tensor4D,
+        strides: stride,
+        pad: padding,
+        bias,
+        activation: fused,
+      });
+      return activate(y, rest);
     },
   };
 }

@@ -22,7 +22,7 @@
  * forward with the prior's mean (no observations), in one batched pass per step, and sums the
  * predicted rewards.
  */
-import { tf } from "../tensor/mod.ts";
+import { adam, tf } from "../tensor/mod.ts";
 import type { Rng } from "../rng.ts";
 import { UserError } from "../errors.ts";
 import type { ImaginationModel } from "../planners/types.ts";
@@ -208,9 +208,18 @@ export class Rssm implements ImaginationModel<RssmState> {
     state: RssmState,
     action: tf.Tensor2D,
   ): { deterministic: tf.Tensor2D; prior: Gaussian } {
-    const input = this.#transitionInput.apply(tf.concat([state.stochastic, action], -1));
-    const deterministic = this.#gru.step(input as tf.Tensor2D, state.deterministic);
+    const deterministic = this.#deterministicStep(state, action);
     return { deterministic, prior: this.#gaussian(this.#prior.apply(deterministic)) };
+  }
+
+  #deterministicStep(state: RssmState, action: tf.Tensor2D): tf.Tensor2D {
+    const input = this.#transitionInput.apply(tf.concat([state.stochastic, action], -1));
+    return this.#gru.step(input as tf.Tensor2D, state.deterministic);
+  }
+
+  /** The prior's mean alone: imagination needs no standard deviation. */
+  #priorMean(deterministic: tf.Tensor2D): tf.Tensor2D {
+    return tf.split(this.#prior.apply(deterministic) as tf.Tensor2D, 2, -1)[0] as tf.Tensor2D;
   }
 
   /** q(s_t | h_t, o_t) from the encoder's embedding of o_t. */
@@ -348,8 +357,8 @@ export class Rssm implements ImaginationModel<RssmState> {
     };
     let total: tf.Tensor1D | null = null;
     for (const action of tf.unstack(actionSequences, 1) as tf.Tensor2D[]) {
-      const { deterministic, prior } = this.transition(state, action);
-      state = { deterministic, stochastic: prior.mean };
+      const deterministic = this.#deterministicStep(state, action);
+      state = { deterministic, stochastic: this.#priorMean(deterministic) };
       const features = this.features(state);
       let reward = this.predictReward(features);
       if (decodeFrames) {
@@ -462,7 +471,7 @@ export class RssmTrainer {
   updates = 0;
 
   constructor(readonly model: Rssm, readonly options: RssmTrainerOptions) {
-    this.optimizer = tf.train.adam(options.learningRate, 0.9, 0.999, options.adamEpsilon);
+    this.optimizer = adam(options.learningRate, 0.9, 0.999, options.adamEpsilon);
   }
 
   /**

@@ -12,7 +12,7 @@
  * N(0, I) held at or above a tolerance ("free bits", 0.5 nats per dimension: max(KL, 0.5 z)),
  * both averaged over the batch; Adam with learning rate 1e-4.
  */
-import { tf } from "../tensor/mod.ts";
+import { adam, tf } from "../tensor/mod.ts";
 import { Rng } from "../rng.ts";
 import {
   conv2d,
@@ -167,7 +167,7 @@ export class ConvVae {
     let side = 1;
     for (const k of DECODER_KERNELS) side = transposedOutputSize(side, k, STRIDE);
     if (side !== VAE_IMAGE_SIZE) throw new Error(`ConvVae: decoder makes ${side}x${side} frames`);
-    this.optimizer = tf.train.adam(this.config.learningRate);
+    this.optimizer = adam(this.config.learningRate);
   }
 
   /** Side of the encoder's last feature map (2 for 64x64 frames). */

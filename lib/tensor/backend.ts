@@ -9,6 +9,7 @@
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../errors.ts";
 import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
+import { type Blas, type BlasAbsence, loadBlas, setActiveBlas } from "./blas.ts";
 
 export type BackendName = "tensorflow" | "wasm" | "cpu";
 export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
@@ -17,6 +18,41 @@ export interface BackendInfo {
   name: BackendName;
   /** Extra facts worth printing, e.g. "SIMD" or the native package used. */
   detail: string;
+  /** The BLAS the wasm kernels call, or why there is none (other backends: "unused"). */
+  blas: Blas | BlasAbsence | "unused";
+}
+
+/** The banner line: "wasm (SIMD, 1 thread) + OpenBLAS 0.3.21 (Haswell), 2 threads". */
+export function describeBackend(info: BackendInfo): string {
+  const base = `${info.name} (${info.detail})`;
+  if (info.blas === "unused") return base;
+  if (typeof info.blas === "string") return `${base}, no BLAS (${info.blas})`;
+  const threads = info.blas.threads;
+  return `${base} + ${info.blas.name}, ${threads} thread${threads === 1 ? "" : "s"}`;
+}
+
+/** Cores of this machine, as the runtime reports them. */
+function cores(): number {
+  return typeof navigator !== "undefined" ? Math.max(1, navigator.hardwareConcurrency) : 1;
+}
+
+function inWorker(): boolean {
+  return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
+}
+
+/**
+ * Loads the BLAS for the wasm kernels. The main thread gives it every core; a worker leaves the
+ * count to whoever started it (the stage pool sets one thread per worker).
+ */
+function initBlas(): Blas | BlasAbsence {
+  const blas = loadBlas();
+  if (typeof blas === "string") {
+    setActiveBlas(null);
+    return blas;
+  }
+  if (!inWorker() && blas.canSetThreads) blas.setThreads(cores());
+  setActiveBlas(blas);
+  return blas;
 }
 
 /** The opt-in native packages, tried in this order. They resolve only once added to deno.json. */
@@ -74,7 +110,7 @@ export async function initBackend(request = requestedBackend()): Promise<Backend
   await useCpu();
   if (request === "tensorflow" || request === "auto") {
     const pkg = await tryNative();
-    if (pkg) return { name: "tensorflow", detail: pkg };
+    if (pkg) return { name: "tensorflow", detail: pkg, blas: "unused" };
     if (request === "tensorflow") {
       throw new UserError(
         "MBRL_BACKEND=tensorflow but neither @tensorflow/tfjs-node nor -node-gpu is installed; " +
@@ -87,14 +123,18 @@ export async function initBackend(request = requestedBackend()): Promise<Backend
       const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
       const threads = getThreadsCount();
       const threading = `${threads} thread${threads === 1 ? "" : "s"}`;
-      return { name: "wasm", detail: `${simd ? "SIMD" : "no SIMD"}, ${threading}` };
+      return {
+        name: "wasm",
+        detail: `${simd ? "SIMD" : "no SIMD"}, ${threading}`,
+        blas: initBlas(),
+      };
     }
     if (request === "wasm") {
       throw new UserError("MBRL_BACKEND=wasm but the WebAssembly backend failed");
     }
   }
   await useCpu();
-  return { name: "cpu", detail: "JavaScript" };
+  return { name: "cpu", detail: "JavaScript", blas: "unused" };
 }
 
 /** Runs `body` on another backend, restoring the current one afterwards (used by tests). */

@@ -5,18 +5,23 @@
  */
 // The union package: core plus the gradients and method-style ops (x.reshape) core alone lacks.
 import * as tf from "@tensorflow/tfjs";
-import { type BackendInfo, initBackend } from "./backend.ts";
+import { type BackendInfo, describeBackend, initBackend } from "./backend.ts";
 import { registerWasmKernels } from "./kernels/register.ts";
 import { registerMissingGradients } from "./gradients.ts";
+import { registerFusedAdam } from "./adam.ts";
 
 export { tf };
 export type { BackendInfo, BackendName } from "./backend.ts";
-export { withBackend } from "./backend.ts";
+export { describeBackend, withBackend } from "./backend.ts";
+export { adam, FusedAdamOptimizer } from "./adam.ts";
+export { logSumExp } from "./ops.ts";
+export { activeBlas, type Blas, setActiveBlas } from "./blas.ts";
 
 // Before any backend runs: the wasm backend cannot train conv nets or gather without these.
 registerWasmKernels();
 registerMissingGradients();
-export { ADDED_WASM_KERNELS, REPLACED_WASM_KERNELS } from "./kernels/register.ts";
+registerFusedAdam();
+export { ADDED_WASM_KERNELS, BLAS_KERNELS, REPLACED_WASM_KERNELS } from "./kernels/register.ts";
 export { ADDED_GRADIENTS } from "./gradients.ts";
 
 /** The backend chosen at start. */
@@ -34,4 +39,4 @@ function quiet(): boolean {
   }
 }
 
-if (!quiet()) console.error(`TensorFlow.js backend: ${backend.name} (${backend.detail})`);
+if (!quiet()) console.error(`TensorFlow.js backend: ${describeBackend(backend)}`);
