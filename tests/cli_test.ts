@@ -55,7 +55,7 @@ Deno.test("deno task reproduce", async (t) => {
       stderr: "piped",
     }).output();
     assert.equal(output.code, 2);
-    assertOneLineError(new TextDecoder().decode(output.stderr), /tensorflow, wasm, cpu/);
+    assertOneLineError(new TextDecoder().decode(output.stderr), /tensorflow, wasm, webgpu, cpu/);
   });
 
   await t.step("--list shows every experiment with its budgets", async () => {

@@ -14,6 +14,7 @@
  * (index, seed, generation), never on which worker ran it, so `workers: 1` (run in this thread,
  * without workers) gives identical numbers: that is the sequential fallback and the reference.
  */
+import { shareBlasThreads } from "../tensor/blas.ts";
 
 /** What a fitness function learns about the candidate it scores. */
 export interface FitnessTask {
@@ -70,6 +71,8 @@ export class FitnessPool {
   #started: Promise<void> | null = null;
   #closed = false;
   #busy = false;
+  /** Restores the BLAS thread count the workers' share replaced. */
+  #restoreBlasThreads: () => void = () => {};
 
   constructor(options: FitnessPoolOptions) {
     const workers = options.workers ?? availableCores();
@@ -129,6 +132,8 @@ export class FitnessPool {
     this.#closed = true;
     for (const worker of this.#workers) worker.terminate();
     this.#workers = [];
+    this.#restoreBlasThreads();
+    this.#restoreBlasThreads = () => {};
   }
 
   [Symbol.dispose](): void {
@@ -147,6 +152,7 @@ export class FitnessPool {
   }
 
   async #startWorkers(): Promise<void> {
+    this.#restoreBlasThreads = shareBlasThreads(this.workerCount);
     const hostUrl = new URL("./fitness_worker.ts", import.meta.url).href;
     const ready: Promise<void>[] = [];
     for (let w = 0; w < this.workerCount; w++) {

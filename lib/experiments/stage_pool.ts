@@ -15,6 +15,7 @@
  */
 import { InterruptedError, UserError } from "../errors.ts";
 import { availableCores } from "../evolution/parallel.ts";
+import { shareBlasThreads } from "../tensor/blas.ts";
 import type { Progress } from "./types.ts";
 
 export interface StageJob {
@@ -109,6 +110,7 @@ export async function runStageJobs(
     stopAll();
   };
   options.signal?.addEventListener("abort", onAbort, { once: true });
+  const restoreBlasThreads = shareBlasThreads(workers);
   try {
     await new Promise<void>((resolve, reject) => {
       let running = 0;
@@ -163,5 +165,6 @@ export async function runStageJobs(
   } finally {
     options.signal?.removeEventListener("abort", onAbort);
     stopAll();
+    restoreBlasThreads();
   }
 }

@@ -1,18 +1,21 @@
 /**
  * Chooses the TensorFlow.js backend once, when lib/tensor is first imported.
  *
- * `MBRL_BACKEND=tensorflow|wasm|cpu` forces one; otherwise the native libtensorflow binding
+ * `MBRL_BACKEND=tensorflow|wasm|webgpu|cpu` forces one; otherwise the native libtensorflow binding
  * (`@tensorflow/tfjs-node-gpu`, then `@tensorflow/tfjs-node`) is used when the user has added it,
- * else WebAssembly with SIMD, else the plain JavaScript CPU backend. The native binding downloads
- * libtensorflow when it is installed, so it is opt-in: see the README, "Faster backends".
+ * else WebAssembly with SIMD (its heavy kernels on the machine's BLAS, lib/tensor/blas.ts), else
+ * the plain JavaScript CPU backend. The native binding downloads libtensorflow when it is
+ * installed, so it is opt-in: see the README, "Faster backends". WebGPU runs on Deno's built-in
+ * `navigator.gpu`; it is only chosen when asked for, since on a machine without a GPU the adapter
+ * is a software one (llvmpipe) and slow.
  */
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../errors.ts";
 import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { type Blas, type BlasAbsence, loadBlas, setActiveBlas } from "./blas.ts";
 
-export type BackendName = "tensorflow" | "wasm" | "cpu";
-export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "cpu"];
+export type BackendName = "tensorflow" | "wasm" | "webgpu" | "cpu";
+export const BACKEND_NAMES: readonly BackendName[] = ["tensorflow", "wasm", "webgpu", "cpu"];
 
 export interface BackendInfo {
   name: BackendName;
@@ -81,6 +84,50 @@ async function tryWasm(): Promise<boolean> {
   }
 }
 
+/** Deno's WebGPU adapter, described, or null when there is none. */
+async function webGpuAdapter(): Promise<string | null> {
+  const gpu = (navigator as { gpu?: GPU }).gpu;
+  const adapter = await gpu?.requestAdapter().catch(() => null);
+  if (!adapter) return null;
+  const { vendor, architecture, description } = adapter.info;
+  return description || [vendor, architecture].filter((part) => part).join(" ") || "an adapter";
+}
+
+async function tryWebGpu(): Promise<string | null> {
+  const adapter = await webGpuAdapter();
+  if (!adapter) return null;
+  try {
+    await import("@tensorflow/tfjs-backend-webgpu");
+    if (!(await tf.setBackend("webgpu"))) return null;
+  } catch {
+    return null;
+  }
+  explainSynchronousReads(tf.backend());
+  return adapter;
+}
+
+/**
+ * TensorFlow.js's WebGPU backend reads a tensor synchronously (`dataSync`) through an
+ * OffscreenCanvas, which Deno lacks: such a read would fail inside the backend with an unrelated
+ * message. Say what happened instead; `await tensor.data()` works.
+ */
+function explainSynchronousReads(backend: tf.KernelBackend): void {
+  const gpu = backend as unknown as { readSync(dataId: object): unknown; explained?: boolean };
+  if (gpu.explained) return;
+  gpu.explained = true;
+  const readSync = gpu.readSync.bind(gpu);
+  gpu.readSync = (dataId: object) => {
+    try {
+      return readSync(dataId);
+    } catch (error) {
+      throw new UserError(
+        "the WebGPU backend cannot read a tensor synchronously in Deno (dataSync); this code " +
+          `needs MBRL_BACKEND=wasm, or must await tensor.data() (${(error as Error).message})`,
+      );
+    }
+  };
+}
+
 async function useCpu(): Promise<void> {
   await tf.setBackend("cpu");
   // The CPU backend prints a banner advising tfjs-node on first use; the README says it instead.
@@ -118,6 +165,16 @@ export async function initBackend(request = requestedBackend()): Promise<Backend
       );
     }
   }
+  if (request === "webgpu") {
+    const adapter = await tryWebGpu();
+    if (!adapter) {
+      throw new UserError(
+        "MBRL_BACKEND=webgpu but Deno found no WebGPU adapter (navigator.gpu); " +
+          "leave MBRL_BACKEND unset to use wasm",
+      );
+    }
+    return { name: "webgpu", detail: adapter, blas: "unused" };
+  }
   if (request === "wasm" || request === "auto") {
     if (await tryWasm()) {
       const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT");
@@ -141,6 +198,7 @@ export async function initBackend(request = requestedBackend()): Promise<Backend
 export async function withBackend<T>(name: BackendName, body: () => T | Promise<T>): Promise<T> {
   const previous = tf.getBackend();
   if (name === "wasm") await tryWasm();
+  else if (name === "webgpu") await tryWebGpu();
   else await tf.setBackend(name);
   try {
     return await body();

@@ -233,3 +233,23 @@ export function activeBlas(): Blas | null {
 export function setActiveBlas(blas: Blas | null): void {
   active = blas;
 }
+
+/**
+ * Gives each of `workers` threads that call the BLAS at once an equal share of the machine's
+ * cores (one each when there are as many workers as cores), so they do not oversubscribe it.
+ * The count is process-wide, so the thread that starts the workers sets it; returns a function
+ * that restores the previous count. Loads the BLAS here if this thread has not (the workers will).
+ */
+export function shareBlasThreads(workers: number): () => void {
+  let blas = active;
+  if (!blas) {
+    const loaded = loadBlas();
+    blas = typeof loaded === "string" ? null : loaded;
+  }
+  if (!blas || !blas.canSetThreads) return () => {};
+  const cores = typeof navigator !== "undefined" ? Math.max(1, navigator.hardwareConcurrency) : 1;
+  const previous = blas.threads;
+  const target = blas;
+  target.setThreads(Math.max(1, Math.floor(cores / Math.max(1, workers))));
+  return () => target.setThreads(previous);
+}

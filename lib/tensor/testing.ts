@@ -5,6 +5,7 @@
  */
 import { tf } from "./mod.ts";
 import { type BackendName, withBackend } from "./backend.ts";
+import { activeBlas, type Blas, setActiveBlas } from "./blas.ts";
 
 export interface Tolerance {
   /** Allowed error relative to the largest magnitude in `expected` (default 1e-5). */
@@ -45,18 +46,21 @@ export function assertAllClose(
   return worst;
 }
 
-/** Runs `build` on a backend and returns each resulting tensor's shape and values. */
+/**
+ * Runs `build` on a backend and returns each resulting tensor's shape and values (read
+ * asynchronously, which every backend supports: WebGPU in Deno cannot read synchronously).
+ */
 export function valuesOn(
   backend: BackendName,
   build: () => tf.Tensor | tf.Tensor[],
 ): Promise<{ shape: number[]; values: Float32Array | Int32Array }[]> {
-  return withBackend(backend, () => {
+  return withBackend(backend, async () => {
     const outputs = tf.tidy(build);
     const list = Array.isArray(outputs) ? outputs : [outputs];
-    const result = list.map((t) => ({
+    const result = await Promise.all(list.map(async (t) => ({
       shape: t.shape,
-      values: t.dataSync().slice() as Float32Array | Int32Array,
-    }));
+      values: (await t.data()).slice() as Float32Array | Int32Array,
+    })));
     tf.dispose(list);
     return result;
   });
@@ -79,5 +83,19 @@ export async function assertTensorCountFlat(
       `tensor count went from ${before} to ${after} over ${steps} steps: ` +
         `${((after - before) / steps).toFixed(2)} leaked per step`,
     );
+  }
+}
+
+/**
+ * Runs `body` with the wasm kernels' BLAS set to `blas` (null: wasm alone), restoring the one in
+ * use afterwards, so a test can compare both paths in one process.
+ */
+export async function withBlas<T>(blas: Blas | null, body: () => T | Promise<T>): Promise<T> {
+  const previous = activeBlas();
+  setActiveBlas(blas);
+  try {
+    return await body();
+  } finally {
+    setActiveBlas(previous);
   }
 }

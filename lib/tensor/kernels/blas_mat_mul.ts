@@ -9,7 +9,13 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { activeBlas, type Blas } from "../blas.ts";
-import { sizeOf, type TensorInfo, type WasmBackend } from "./wasm_backend.ts";
+import {
+  callWasmKernel,
+  release,
+  sizeOf,
+  type TensorInfo,
+  type WasmBackend,
+} from "./wasm_backend.ts";
 import { applyEpilogue, canApplyEpilogue, type FusedActivation } from "./bias_activation.ts";
 
 interface MatMulAttrs {
@@ -159,12 +165,29 @@ export function makeFusedMatMulBlas(fallback: tf.KernelFunc): tf.KernelFunc {
     const n = attrs.transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1];
     if (
       !blas || !isFloat32(a, b, bias, preluActivationWeights) ||
-      !canApplyEpilogue(attrs.activation, bias, preluActivationWeights, n)
+      !canApplyEpilogue(attrs.activation, null, preluActivationWeights, n)
     ) {
       return fallback(args);
     }
     const backend = args.backend as unknown as WasmBackend;
-    const out = blasMatMul(blas, backend, a, b, attrs);
+    let out = blasMatMul(blas, backend, a, b, attrs);
+    if (bias && !canApplyEpilogue(undefined, bias, null, n)) {
+      // A bias that broadcasts over more than the last axis: the wasm Add kernel broadcasts it.
+      const product = out;
+      out = callWasmKernel(backend, "Add", { a: product, b: bias });
+      release(backend, product);
+      applyEpilogue(
+        backend.typedArrayFromHeap(out) as Float32Array,
+        n,
+        null,
+        attrs.activation,
+        attrs.leakyreluAlpha,
+        preluActivationWeights
+          ? backend.typedArrayFromHeap(preluActivationWeights) as Float32Array
+          : null,
+      );
+      return out;
+    }
     const read = (info?: TensorInfo) =>
       info ? backend.typedArrayFromHeap(info) as Float32Array : null;
     applyEpilogue(
