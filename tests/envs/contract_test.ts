@@ -29,7 +29,8 @@ function rollout(env: Env, seed: number, steps: number): number[][] {
   return trace;
 }
 
-// The pixel tasks keep the same contract in their own tests (car_racing_test, take_cover_test).
+// The pixel tasks keep the same contract in their own tests (car_racing_test, take_cover_test), and
+// so do the MinAtar games (minatar/shared_test), some of which always start from the same state.
 for (const id of CLASSIC_CONTROL_IDS) {
   Deno.test(`${id} keeps the environment contract`, async (t) => {
     await t.step("step before reset is a clear error", () => {

@@ -14,6 +14,11 @@ Deno.test("environment registry", async (t) => {
       "cartpole-swingup",
       "CarRacing-v0",
       "TakeCover-v0",
+      "MinAtar/Asterix-v0",
+      "MinAtar/Breakout-v0",
+      "MinAtar/Freeway-v0",
+      "MinAtar/Seaquest-v0",
+      "MinAtar/SpaceInvaders-v0",
     ]);
     for (const id of ENV_IDS) {
       const env = makeEnv(id);
@@ -35,13 +40,18 @@ Deno.test("environment registry", async (t) => {
       "cartpole-swingup": 1000,
       "CarRacing-v0": 1000,
       "TakeCover-v0": 2100,
+      "MinAtar/Asterix-v0": 10000,
+      "MinAtar/Breakout-v0": 10000,
+      "MinAtar/Freeway-v0": 10000,
+      "MinAtar/Seaquest-v0": 10000,
+      "MinAtar/SpaceInvaders-v0": 10000,
     });
     const actions = ENV_IDS.map((id) => {
       const spec = makeEnv(id).actionSpec;
       return spec.kind === "discrete" ? spec.n : [spec.low[0], spec.high[0]];
     });
     // CarRacing's first action component is the steering, in [-1, 1].
-    assert.deepEqual(actions, [2, [-2, 2], 3, [-1, 1], 3, [-1, 1], [-1, 1], 3]);
+    assert.deepEqual(actions, [2, [-2, 2], 3, [-1, 1], 3, [-1, 1], [-1, 1], 3, 6, 6, 6, 6, 6]);
   });
 
   await t.step("an unknown id is a one-line UserError listing the valid ids", () => {
