@@ -26,7 +26,8 @@ Options:
   --list                        list experiments, budgets and expected run times
   --help                        show this help
 
-Environment: MBRL_BACKEND=tensorflow|wasm|cpu picks the TensorFlow.js backend.`;
+Environment: MBRL_BACKEND=tensorflow|wasm|webgpu|cpu picks the TensorFlow.js backend;
+MBRL_BLAS=/path/to/library or MBRL_BLAS=off picks the BLAS the wasm kernels call.`;
 
 interface CliOptions {
   names: string[];

@@ -138,7 +138,7 @@ export const cartpoleBudgets: Record<"quick" | "laptop" | "paper", PlanetExperim
 export const planetCartpoleSwingup = planetExperiment(task, cartpoleBudgets, {
   summary: "PlaNet (RSSM + CEM) against SAC on the cart-pole swing-up from states; planning " +
     "with early and late models; CEM vs random shooting; open-loop frames from pixels",
-  expectedSeconds: { quick: 25, laptop: 1300, paper: 30 * 24 * 3600 },
+  expectedSeconds: { quick: 25, laptop: 660, paper: 30 * 24 * 3600 },
 });
 
 /** One stage of this experiment, for the workers of `runStageJobs`. */

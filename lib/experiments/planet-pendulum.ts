@@ -87,7 +87,7 @@ export const pendulumBudgets: Record<"quick" | "laptop" | "paper", PlanetExperim
 export const planetPendulum = planetExperiment(task, pendulumBudgets, {
   summary: "PlaNet (RSSM + CEM) against SAC on Pendulum-v1 from states; early vs late model; " +
     "CEM vs random shooting",
-  expectedSeconds: { quick: 15, laptop: 480, paper: 4 * 24 * 3600 },
+  expectedSeconds: { quick: 15, laptop: 220, paper: 4 * 24 * 3600 },
 });
 
 /** One stage of this experiment, for the workers of `runStageJobs`. */
