@@ -12,16 +12,36 @@ import type { TensorInfo, WasmBackend } from "./wasm_backend.ts";
 
 type Values = Float32Array | Int32Array | Uint8Array;
 
-/** Below this many numbers a loop beats `set(subarray(...))`. */
+/** Below this many numbers a loop beats `set(subarray(...))` and `copyWithin`. */
 const SHORT_RUN = 48;
 
-/** to[toStart, toStart + length) = from[fromStart, fromStart + length). */
+/**
+ * to[toStart, toStart + length) = from[fromStart, fromStart + length). Views of one buffer (the
+ * wasm heap) copy long runs with `copyWithin`, a memmove with no new view per run.
+ */
 function copyRun(from: Values, fromStart: number, to: Values, toStart: number, length: number) {
   if (length < SHORT_RUN) {
     for (let i = 0; i < length; i++) to[toStart + i] = from[fromStart + i];
+  } else if (from.buffer === to.buffer && from.BYTES_PER_ELEMENT === to.BYTES_PER_ELEMENT) {
+    const whole = wholeBuffer(from);
+    const fromBase = from.byteOffset / from.BYTES_PER_ELEMENT + fromStart;
+    whole.copyWithin(to.byteOffset / to.BYTES_PER_ELEMENT + toStart, fromBase, fromBase + length);
   } else {
     to.set(from.subarray(fromStart, fromStart + length), toStart);
   }
+}
+
+let wholeView: Values | null = null;
+
+/** A view of all of `values`' buffer with its element type (kept while the buffer lives). */
+function wholeBuffer(values: Values): Values {
+  if (
+    wholeView?.buffer !== values.buffer || wholeView.BYTES_PER_ELEMENT !== values.BYTES_PER_ELEMENT
+  ) {
+    const View = values.constructor as new (buffer: ArrayBufferLike) => Values;
+    wholeView = new View(values.buffer);
+  }
+  return wholeView;
 }
 
 /** Copies the box [begin, begin + size) of `x` (row-major, shape `shape`) into `out`. */
