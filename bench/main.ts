@@ -1,13 +1,13 @@
 /**
- * `deno task bench [SECTION...] [--quick] [--list]`: runs the bench sections of bench/sections.ts
- * (all of them, or the ones named) in order, prints each as a table, and writes
- * data/bench/<section>.json with the figures and what produced them (date, Deno and TensorFlow.js
- * versions, backend, machine and its load: the numbers mean little without them).
+ * `deno task bench [SECTION...] [--quick] [--tag NAME] [--list]`: runs the bench sections of
+ * bench/sections.ts (all of them, or the ones named) in order, prints each as a table, and writes
+ * data/bench/<section>.json (or <section>-<NAME>.json with --tag) with the figures and what
+ * produced them (date, Deno and TensorFlow.js versions, backend and BLAS, the environment
+ * variables that steer the BLAS, machine and its load: the numbers mean little without them).
  */
-import { backend, describeBackend, tf } from "../lib/tensor/mod.ts";
 import { REPO_ROOT, writeJsonAtomic } from "../lib/io.ts";
 import { UserError } from "../lib/errors.ts";
-import { BENCH_SECTIONS, type BenchResult, type BenchSection } from "./sections.ts";
+import type { BenchResult, BenchSection } from "./sections.ts";
 
 function formatCell(value: unknown): string {
   if (typeof value === "number") {
@@ -42,6 +42,17 @@ function cpuModel(): string {
   }
 }
 
+/** The environment variables that change which BLAS kernels run, and how many threads. */
+function blasEnvironment(): Record<string, string> {
+  const names = ["MBRL_BLAS", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS"];
+  return Object.fromEntries(
+    names.flatMap((name) => {
+      const value = Deno.env.get(name);
+      return value === undefined ? [] : [[name, value]];
+    }),
+  );
+}
+
 function machine() {
   return {
     cpu: cpuModel(),
@@ -52,7 +63,9 @@ function machine() {
   };
 }
 
-export function selectSections(names: string[]): BenchSection[] {
+export async function selectSections(names: string[]): Promise<BenchSection[]> {
+  // Imported here so a bad MBRL_BLAS or MBRL_BACKEND is a one-line error, not a stack trace.
+  const { BENCH_SECTIONS } = await import("./sections.ts");
   if (names.length === 0) return [...BENCH_SECTIONS];
   return names.map((name) => {
     const section = BENCH_SECTIONS.find((s) => s.name === name);
@@ -69,13 +82,22 @@ export function selectSections(names: string[]): BenchSection[] {
 
 async function main(args: string[]): Promise<void> {
   if (args.includes("--list")) {
-    for (const section of BENCH_SECTIONS) console.log(section.name);
+    for (const section of await selectSections([])) console.log(section.name);
     return;
   }
   const quick = args.includes("--quick");
-  const unknownFlag = args.find((a) => a.startsWith("--") && a !== "--quick");
-  if (unknownFlag) throw new UserError(`unknown option ${unknownFlag}; use --quick or --list`);
-  const sections = selectSections(args.filter((a) => !a.startsWith("--")));
+  const tagAt = args.indexOf("--tag");
+  const tag = tagAt >= 0 ? args[tagAt + 1] : undefined;
+  if (tagAt >= 0 && !/^[A-Za-z0-9_-]+$/.test(tag ?? "")) {
+    throw new UserError("--tag needs a name of letters, digits, '-' and '_'");
+  }
+  const rest = tagAt >= 0 ? args.filter((_, i) => i !== tagAt && i !== tagAt + 1) : args;
+  const unknownFlag = rest.find((a) => a.startsWith("--") && a !== "--quick");
+  if (unknownFlag) {
+    throw new UserError(`unknown option ${unknownFlag}; use --quick, --tag NAME or --list`);
+  }
+  const sections = await selectSections(rest.filter((a) => !a.startsWith("--")));
+  const { backend, describeBackend, tf } = await import("../lib/tensor/mod.ts");
   for (const section of sections) {
     console.log(`\n== ${section.name} ==`);
     const started = performance.now();
@@ -83,20 +105,24 @@ async function main(args: string[]): Promise<void> {
     const result = await section.run({ quick, print: false });
     const wallSeconds = (performance.now() - started) / 1000;
     console.log(formatTable(result));
-    const path = `${REPO_ROOT}/data/bench/${section.name}.json`;
+    const file = tag ? `${section.name}-${tag}` : section.name;
+    const path = `${REPO_ROOT}/data/bench/${file}.json`;
     await writeJsonAtomic(path, {
       section: section.name,
       date: new Date().toISOString(),
-      command: `deno task bench ${section.name}${quick ? " --quick" : ""}`,
+      command: `deno task bench ${section.name}${quick ? " --quick" : ""}${
+        tag ? ` --tag ${tag}` : ""
+      }`,
       quick,
       wallSeconds: Number(wallSeconds.toFixed(1)),
       deno: Deno.version,
       tfjs: tf.version.tfjs,
       backend: describeBackend(backend),
+      blasEnvironment: blasEnvironment(),
       machine: { ...machine(), loadAverageBefore: loadBefore },
       results: result,
     });
-    console.log(`(${wallSeconds.toFixed(0)} s; written to data/bench/${section.name}.json)`);
+    console.log(`(${wallSeconds.toFixed(0)} s; written to data/bench/${file}.json)`);
   }
 }
 

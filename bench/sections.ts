@@ -7,6 +7,9 @@
 import { tensorSection } from "./tensor.ts";
 import { envsSection } from "./envs_pixels.ts";
 import { planningSection } from "./planning.ts";
+import { minAtarSection } from "./minatar.ts";
+import { mctsSection } from "./mcts.ts";
+import { profileSection } from "./profile.ts";
 
 export interface BenchOptions {
   /** A shorter run with fewer repeats (the numbers get noisier). */
@@ -27,4 +30,7 @@ export const BENCH_SECTIONS: readonly BenchSection[] = [
   tensorSection,
   envsSection,
   planningSection,
+  minAtarSection,
+  mctsSection,
+  profileSection,
 ];

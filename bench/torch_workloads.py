@@ -5,6 +5,7 @@ and weights (speed does not depend on them). Prints one JSON object: seconds per
 the timed repeats) for each workload at the requested thread count.
 
     python3 bench/torch_workloads.py --threads 1 [--workloads vae,mlp] [--repeats 5]
+    python3 bench/torch_workloads.py --threads 1 --matmul 64,256,512
 
 Needs PyTorch (Debian: apt-get install python3-torch). It is a bench tool, never a test dependency.
 """
@@ -207,6 +208,17 @@ def cem_step():
     return step
 
 
+def matmul_gflops(size, seconds=1.0):
+    """Float32 GFLOP/s of torch.mm on two random size x size matrices."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    torch.mm(a, b)
+    reps, started = 0, time.perf_counter()
+    while reps < 3 or time.perf_counter() - started < seconds:
+        torch.mm(a, b)
+        reps += 1
+    return 2 * size ** 3 * reps / (time.perf_counter() - started) / 1e9
+
+
 WORKLOADS = {
     "vae": vae_step,
     "mlp": mlp_step,
@@ -223,9 +235,15 @@ def main():
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--warmup", type=int, default=2)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--matmul", default="", help="square sizes: GFLOP/s of torch.mm instead")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
+    if args.matmul:
+        print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
+                          "gflops": {size: matmul_gflops(int(size))
+                                     for size in args.matmul.split(",")}}))
+        return
     results = {}
     for name in args.workloads.split(","):
         step = WORKLOADS[name]()
