@@ -20,7 +20,7 @@ import { type CemOptions, cemPlan, PLANET_CEM_SETTINGS } from "../lib/planners/c
 import { randomShootingPlan } from "../lib/planners/random_shooting.ts";
 import { PLANET_RSSM_SIZES, Rssm, type RssmState } from "../lib/models/rssm.ts";
 import type { ImaginationModel } from "../lib/planners/types.ts";
-import { LAPTOP_MODEL } from "../lib/experiments/planet-shared.ts";
+import { LAPTOP_MODEL } from "../lib/experiments/planet/config.ts";
 
 export interface PlanningBenchRow {
   setting: string;

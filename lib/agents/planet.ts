@@ -20,6 +20,7 @@ import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
 import { configHash } from "../hash.ts";
 import { checkpointExists, loadCheckpoint, saveCheckpoint } from "../tensor/checkpoint.ts";
 import { boxSize, type BoxSpec, type Env } from "../envs/types.ts";
+import { continuousActionSpec, repeatAction, scaleAction } from "../envs/wrappers.ts";
 import { CemPlanner } from "../planners/cem.ts";
 import { randomShootingPlan } from "../planners/random_shooting.ts";
 import type { PlanResult } from "../planners/types.ts";
@@ -32,7 +33,7 @@ import {
   RssmTrainer,
 } from "../models/rssm.ts";
 import { type Episode, EpisodeRecorder, SequenceReplay } from "./sequence_replay.ts";
-import type { Progress } from "../experiments/types.ts";
+import type { Progress } from "../progress.ts";
 
 export interface PlannerSettings {
   /** H (paper: 12). */
@@ -124,41 +125,6 @@ export interface PlanetRunOptions {
   signal?: AbortSignal;
   /** Label for progress messages. */
   label?: string;
-}
-
-/** Maps an action in [-1, 1] to the environment's box. */
-export function scaleAction(normalized: ArrayLike<number>, spec: BoxSpec, out: Float32Array) {
-  for (let i = 0; i < out.length; i++) {
-    const unit = Math.min(1, Math.max(-1, normalized[i]));
-    out[i] = spec.low[i] + ((unit + 1) / 2) * (spec.high[i] - spec.low[i]);
-  }
-  return out;
-}
-
-/** Steps `env` `repeat` times with one action; returns the summed reward and whether it ended. */
-export function repeatAction(
-  env: Env<Float32Array>,
-  action: Float32Array,
-  repeat: number,
-): { reward: number; done: boolean; steps: number; observation: Float32Array } {
-  let reward = 0;
-  let observation: Float32Array | null = null;
-  for (let i = 0; i < repeat; i++) {
-    const result = env.step(action);
-    reward += result.reward;
-    observation = result.observation;
-    if (result.terminated || result.truncated) {
-      return { reward, done: true, steps: i + 1, observation };
-    }
-  }
-  return { reward, done: false, steps: repeat, observation: observation! };
-}
-
-export function continuousActionSpec(env: Env<Float32Array>): BoxSpec {
-  if (env.actionSpec.kind !== "box") {
-    throw new UserError(`${env.id}: PlaNet needs continuous actions`);
-  }
-  return env.actionSpec;
 }
 
 export function makeRssm(

@@ -22,7 +22,7 @@ import { adam, tf } from "../tensor/mod.ts";
 import { Rng } from "../rng.ts";
 import { dense, type Layer, ParameterSet, sequential } from "../models/nn.ts";
 import type { Env } from "../envs/types.ts";
-import type { Progress } from "../experiments/types.ts";
+import type { Progress } from "../progress.ts";
 import { UserError } from "../errors.ts";
 import { type Transition, type TransitionBatch, TransitionReplay } from "./transition_replay.ts";
 

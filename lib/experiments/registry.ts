@@ -1,11 +1,11 @@
 /** Every reproduced experiment, by name, in reading order. */
 import { UserError } from "../errors.ts";
-import { dynaMaze } from "./dyna-maze.ts";
-import { planetCartpoleSwingup } from "./planet-cartpole-swingup.ts";
-import { planetPendulum } from "./planet-pendulum.ts";
+import { dynaMaze } from "./dyna/maze.ts";
+import { planetCartpoleSwingup } from "./planet/swingup.ts";
+import { planetPendulum } from "./planet/pendulum.ts";
 import type { Experiment } from "./types.ts";
-import { worldModelsCarRacing } from "./world-models-carracing.ts";
-import { worldModelsTakeCover } from "./world-models-takecover.ts";
+import { worldModelsCarRacing } from "./world-models/carracing.ts";
+import { worldModelsTakeCover } from "./world-models/takecover.ts";
 
 // deno-lint-ignore no-explicit-any
 export const EXPERIMENTS: readonly Experiment<any, any>[] = [

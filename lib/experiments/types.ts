@@ -3,6 +3,7 @@
  * results file and the CLI"). The CLI and the notebooks both go through `Experiment.run`.
  */
 import type { z } from "zod";
+import type { Progress } from "../progress.ts";
 
 export const BUDGETS = ["quick", "laptop", "paper"] as const;
 /** `quick` for tests and CI, `laptop` for a 2-core machine (the default), `paper` as published. */
@@ -38,14 +39,7 @@ export interface ExperimentResult<Metrics = Record<string, unknown>> {
   figures?: string[];
 }
 
-/** Progress of a long run: a stage name and how far through it we are. */
-export interface Progress {
-  stage: string;
-  done: number;
-  total: number;
-  /** A short status such as the latest loss or return. */
-  message?: string;
-}
+export type { Progress } from "../progress.ts";
 
 export interface RunOptions {
   onProgress?: (progress: Progress) => void;

@@ -4,7 +4,7 @@
  * live-updating output in a Jupyter notebook. Pass `reporter.update` as an experiment's
  * `onProgress` callback.
  */
-import type { Progress } from "../experiments/types.ts";
+import type { Progress } from "../progress.ts";
 import { formatDuration, formatRate } from "./format.ts";
 import { displayBundle, type DisplayOptions, inNotebook, type MediaBundle } from "./notebook.ts";
 import { escapeXml } from "./svg.ts";

@@ -10,11 +10,9 @@ import {
   type PlanetCheckpointMetadata,
   type PlanetConfig,
   planetFiles,
-  repeatAction,
-  scaleAction,
   trainPlanet,
 } from "../../lib/agents/planet.ts";
-import { PixelFloatEnv, TimeLimitEnv } from "../../lib/experiments/planet-shared.ts";
+import { PixelFloatEnv, TimeLimitEnv } from "../../lib/envs/wrappers.ts";
 import { CartPoleSwingupEnv } from "../../lib/envs/cartpole_swingup.ts";
 
 const TINY: PlanetConfig = {
@@ -45,30 +43,6 @@ const TINY: PlanetConfig = {
 const makeEnv = () => new TimeLimitEnv(new PendulumEnv(), 30);
 
 Deno.test("PlaNet agent loop", async (t) => {
-  await t.step("actions in [-1, 1] map onto the environment's box", () => {
-    const spec = new PendulumEnv().actionSpec;
-    const out = new Float32Array(1);
-    assert.equal(scaleAction([-1], spec, out)[0], -2);
-    assert.equal(scaleAction([1], spec, out)[0], 2);
-    assert.equal(scaleAction([0.25], spec, out)[0], 0.5);
-    assert.equal(scaleAction([7], spec, out)[0], 2);
-  });
-
-  await t.step("action repeat sums the rewards of the repeated steps", () => {
-    const a = new PendulumEnv(), b = new PendulumEnv();
-    a.reset(4);
-    b.reset(4);
-    const action = new Float32Array([0.7]);
-    const repeated = repeatAction(a, action, 3);
-    let expected = 0;
-    for (let i = 0; i < 3; i++) expected += b.step(action).reward;
-    assert.ok(Math.abs(repeated.reward - expected) < 1e-9);
-    assert.equal(repeated.steps, 3);
-    // The observation is the one after the last repeated step.
-    assert.ok(Math.abs(repeated.observation[0] - Math.cos(b.getState()[0])) < 1e-6);
-    assert.ok(Math.abs(repeated.observation[2] - b.getState()[1]) < 1e-5);
-  });
-
   const dirA = await Deno.makeTempDir({ prefix: "planet-a-" });
   const dirB = await Deno.makeTempDir({ prefix: "planet-b-" });
   let uninterrupted: EpisodeRecord[] = [];

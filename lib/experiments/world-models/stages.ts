@@ -7,24 +7,24 @@
  * Frames are not kept: a rollout is saved as its seed and actions (plus a sample of frames for
  * V), and replayed through the deterministic environment when its frames are encoded.
  */
-import { adam, tf } from "../tensor/mod.ts";
-import { throwIfInterrupted } from "../errors.ts";
+import { adam, tf } from "../../tensor/mod.ts";
+import { throwIfInterrupted } from "../../errors.ts";
 import { z } from "zod";
-import { Rng } from "../rng.ts";
-import type { Action, Env } from "../envs/types.ts";
+import { Rng } from "../../rng.ts";
+import type { Action, Env } from "../../envs/types.ts";
 import {
   controllerAct,
   controllerInputSize,
   type ControllerShape,
   writeControllerInput,
-} from "../agents/world_models_controller.ts";
-import { chunksPerEpoch, type LatentEpisode, MdnRnn, trainEpoch } from "../models/mdn_rnn.ts";
-import type { LstmState } from "../models/lstm.ts";
-import { createVision, type Vision, type VisionLosses } from "./world-models-vision.ts";
-import type { StageStore, StageTimer } from "./world-models-store.ts";
-import type { Progress } from "./types.ts";
-import { CmaEs } from "../evolution/cmaes.ts";
-import { type Frame, frameFrom } from "../viz/image.ts";
+} from "../../agents/world_models_controller.ts";
+import { chunksPerEpoch, type LatentEpisode, MdnRnn, trainEpoch } from "../../models/mdn_rnn.ts";
+import type { LstmState } from "../../models/lstm.ts";
+import { createVision, type Vision, type VisionLosses } from "./vision.ts";
+import type { StageStore, StageTimer } from "./store.ts";
+import type { Progress } from "../types.ts";
+import { CmaEs } from "../../evolution/cmaes.ts";
+import { type Frame, frameFrom } from "../../viz/image.ts";
 
 export const FRAME_SIZE = 64 * 64 * 3;
 

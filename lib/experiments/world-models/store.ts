@@ -6,10 +6,10 @@
  * loads a finished stage instead of redoing it; a file from another config, or a truncated or
  * corrupt one, is refused with a one-line `UserError` naming the file, never silently used.
  */
-import { UserError } from "../errors.ts";
-import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
-import type { ParameterSet } from "../models/nn.ts";
-import { checkpointExists, loadCheckpoint, saveCheckpoint } from "../tensor/checkpoint.ts";
+import { UserError } from "../../errors.ts";
+import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../../io.ts";
+import type { ParameterSet } from "../../models/nn.ts";
+import { checkpointExists, loadCheckpoint, saveCheckpoint } from "../../tensor/checkpoint.ts";
 
 type StoredArray = Float32Array | Uint8Array | Int32Array;
 const DTYPES = { float32: Float32Array, uint8: Uint8Array, int32: Int32Array } as const;

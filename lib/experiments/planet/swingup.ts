@@ -10,7 +10,9 @@
  * notebook finishes on a shared 2-core CPU; the pixel model sees 32x32 frames. The paper budget
  * learns from 64x64 frames, as the paper does.
  */
-import { CartPoleSwingupEnv } from "../envs/cartpole_swingup.ts";
+import { CartPoleSwingupEnv } from "../../envs/cartpole_swingup.ts";
+import { planetExperiment } from "./experiment.ts";
+import { planetStageRunner } from "./stages.ts";
 import {
   LAPTOP_MODEL,
   LAPTOP_PIXEL_MODEL,
@@ -20,13 +22,11 @@ import {
   PAPER_PLANNER,
   PAPER_SAC,
   PAPER_TRAINER,
-  planetExperiment,
   type PlanetExperimentConfig,
-  planetStageRunner,
   type PlanetTask,
   QUICK_AGENT,
   QUICK_SAC,
-} from "./planet-shared.ts";
+} from "./config.ts";
 
 const task: PlanetTask = {
   name: "planet-cartpole-swingup",

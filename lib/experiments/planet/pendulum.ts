@@ -5,7 +5,9 @@
  * shooting, and CEM on the true simulator. From state vectors, action repeat 2 as the paper uses
  * for most tasks; 200-step episodes, so 100 decisions each.
  */
-import { PendulumEnv } from "../envs/pendulum.ts";
+import { PendulumEnv } from "../../envs/pendulum.ts";
+import { planetExperiment } from "./experiment.ts";
+import { planetStageRunner } from "./stages.ts";
 import {
   LAPTOP_MODEL,
   LAPTOP_SAC,
@@ -14,13 +16,11 @@ import {
   PAPER_PLANNER,
   PAPER_SAC,
   PAPER_TRAINER,
-  planetExperiment,
   type PlanetExperimentConfig,
-  planetStageRunner,
   type PlanetTask,
   QUICK_AGENT,
   QUICK_SAC,
-} from "./planet-shared.ts";
+} from "./config.ts";
 
 const task: PlanetTask = {
   name: "planet-pendulum",

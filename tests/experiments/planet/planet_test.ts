@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
-import { UserError } from "../../lib/errors.ts";
-import { resolveConfig } from "../../lib/experiments/runner.ts";
-import { planetCartpoleSwingup } from "../../lib/experiments/planet-cartpole-swingup.ts";
-import { planetPendulum } from "../../lib/experiments/planet-pendulum.ts";
-import {
-  planetClaims,
-  type PlanetMetrics,
-  thresholdSweepMarkdown,
-} from "../../lib/experiments/planet-shared.ts";
+import { UserError } from "../../../lib/errors.ts";
+import { resolveConfig } from "../../../lib/experiments/runner.ts";
+import { planetCartpoleSwingup } from "../../../lib/experiments/planet/swingup.ts";
+import { planetPendulum } from "../../../lib/experiments/planet/pendulum.ts";
+import { planetClaims } from "../../../lib/experiments/planet/claims.ts";
+import type { PlanetMetrics } from "../../../lib/experiments/planet/config.ts";
+import { thresholdSweepMarkdown } from "../../../lib/experiments/planet/figures.ts";
 
 Deno.test("PlaNet experiments", async (t) => {
   await t.step("every budget passes its schema", () => {

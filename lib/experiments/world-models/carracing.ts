@@ -10,26 +10,26 @@
  */
 import { z } from "zod";
 import * as Plot from "@observablehq/plot";
-import { CarRacing } from "../envs/car_racing.ts";
-import { Rng } from "../rng.ts";
-import { backend, describeBackend, tf } from "../tensor/mod.ts";
-import { REPO_ROOT } from "../io.ts";
-import { throwIfInterrupted, UserError } from "../errors.ts";
+import { CarRacing } from "../../envs/car_racing.ts";
+import { Rng } from "../../rng.ts";
+import { backend, describeBackend, tf } from "../../tensor/mod.ts";
+import { REPO_ROOT } from "../../io.ts";
+import { throwIfInterrupted, UserError } from "../../errors.ts";
 import {
   carRacingAction,
   type ControllerFeatures,
   controllerParameterCount,
   type ControllerShape,
-} from "../agents/world_models_controller.ts";
-import { MdnRnn } from "../models/mdn_rnn.ts";
-import { barChart, lineChart } from "../viz/charts.ts";
-import { saveFigure } from "../viz/plot.ts";
-import { encodeGif, encodePng, type Frame, hstack, upscale } from "../viz/image.ts";
-import { saveImage } from "../viz/image.ts";
-import { tableFigure } from "../viz/table_figure.ts";
-import { formatMeanStd, mean, range, std } from "./stats.ts";
-import type { Claim, Experiment, ExperimentResult, RunOptions } from "./types.ts";
-import { StageStore } from "./world-models-store.ts";
+} from "../../agents/world_models_controller.ts";
+import { MdnRnn } from "../../models/mdn_rnn.ts";
+import { barChart, lineChart } from "../../viz/charts.ts";
+import { saveFigure } from "../../viz/plot.ts";
+import { encodeGif, encodePng, type Frame, hstack, upscale } from "../../viz/image.ts";
+import { saveImage } from "../../viz/image.ts";
+import { tableFigure } from "../../viz/table_figure.ts";
+import { formatMeanStd, mean, range, std } from "../stats.ts";
+import type { Claim, Experiment, ExperimentResult, RunOptions } from "../types.ts";
+import { StageStore } from "./store.ts";
 import {
   evolutionSchema,
   evolveController,
@@ -45,9 +45,9 @@ import {
   type TaskAdapter,
   trainMemory,
   visionSchema,
-} from "./world-models-stages.ts";
-import { visionParameterCount } from "./world-models-vision.ts";
-import type { VisionLosses } from "./world-models-vision.ts";
+} from "./stages.ts";
+import { visionParameterCount } from "./vision.ts";
+import type { VisionLosses } from "./vision.ts";
 
 const VARIANTS = ["z", "z-hidden", "zh"] as const;
 

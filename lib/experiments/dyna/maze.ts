@@ -4,20 +4,20 @@
  * blocking maze, whose short path closes after 1000 steps.
  */
 import { z } from "zod";
-import { DynaQAgent } from "../agents/dyna_q.ts";
+import { DynaQAgent } from "../../agents/dyna_q.ts";
 import {
   BLOCKING_MAZE_AFTER,
   BLOCKING_MAZE_BEFORE,
   DYNA_MAZE,
   GridMaze,
-} from "../envs/grid_maze.ts";
-import { throwIfInterrupted } from "../errors.ts";
-import { Rng } from "../rng.ts";
-import { lineChart } from "../viz/charts.ts";
+} from "../../envs/grid_maze.ts";
+import { throwIfInterrupted } from "../../errors.ts";
+import { Rng } from "../../rng.ts";
+import { lineChart } from "../../viz/charts.ts";
 import * as Plot from "@observablehq/plot";
-import { saveFigure } from "../viz/plot.ts";
-import { formatMeanStd, mean, meanCurve, range, std, stdCurve } from "./stats.ts";
-import type { Claim, Experiment, ExperimentResult, RunOptions } from "./types.ts";
+import { saveFigure } from "../../viz/plot.ts";
+import { formatMeanStd, mean, meanCurve, range, std, stdCurve } from "../stats.ts";
+import type { Claim, Experiment, ExperimentResult, RunOptions } from "../types.ts";
 
 const blockingSchema = z.object({
   /** Real time steps of one run (the book: 3000). */

@@ -4,9 +4,9 @@ import {
   dynaMazeClaims,
   type DynaMazeMetrics,
   runDynaMaze,
-} from "../../lib/experiments/dyna-maze.ts";
-import { resolveConfig, runExperiment } from "../../lib/experiments/runner.ts";
-import { UserError } from "../../lib/errors.ts";
+} from "../../../lib/experiments/dyna/maze.ts";
+import { resolveConfig, runExperiment } from "../../../lib/experiments/runner.ts";
+import { UserError } from "../../../lib/errors.ts";
 
 const book = { numEpisodes: 5, stepSize: 0.1, epsilon: 0.1, discount: 0.95 };
 

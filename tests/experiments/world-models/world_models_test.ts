@@ -1,23 +1,23 @@
 import assert from "node:assert/strict";
-import { tf } from "../../lib/tensor/mod.ts";
-import { UserError } from "../../lib/errors.ts";
-import { resolveConfig, runExperiment } from "../../lib/experiments/runner.ts";
+import { tf } from "../../../lib/tensor/mod.ts";
+import { UserError } from "../../../lib/errors.ts";
+import { resolveConfig, runExperiment } from "../../../lib/experiments/runner.ts";
 import {
   CAR_RACING_PAPER,
   carRacingBudgets,
   reconstructionErrors,
   worldModelsCarRacing,
-} from "../../lib/experiments/world-models-carracing.ts";
+} from "../../../lib/experiments/world-models/carracing.ts";
 import {
   TAKE_COVER_PAPER,
   takeCoverBudgets,
   takeCoverClaims,
   worldModelsTakeCover,
-} from "../../lib/experiments/world-models-takecover.ts";
-import { StageStore } from "../../lib/experiments/world-models-store.ts";
-import { visionParameterCount } from "../../lib/experiments/world-models-vision.ts";
-import { MdnRnn } from "../../lib/models/mdn_rnn.ts";
-import { controllerParameterCount } from "../../lib/agents/world_models_controller.ts";
+} from "../../../lib/experiments/world-models/takecover.ts";
+import { StageStore } from "../../../lib/experiments/world-models/store.ts";
+import { visionParameterCount } from "../../../lib/experiments/world-models/vision.ts";
+import { MdnRnn } from "../../../lib/models/mdn_rnn.ts";
+import { controllerParameterCount } from "../../../lib/agents/world_models_controller.ts";
 
 Deno.test("World Models experiments", async (t) => {
   await t.step("the paper budgets have the paper's parameter counts", () => {

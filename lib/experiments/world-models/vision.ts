@@ -4,10 +4,10 @@
  * a batch to the posterior's mean and log-variance, decode latents back to frames, and one
  * training step on a batch.
  */
-import { tf } from "../tensor/mod.ts";
-import type { ParameterSet } from "../models/nn.ts";
-import { ConvVae, vaeParameterCount } from "../models/vae.ts";
-import type { Rng } from "../rng.ts";
+import { tf } from "../../tensor/mod.ts";
+import type { ParameterSet } from "../../models/nn.ts";
+import { ConvVae, vaeParameterCount } from "../../models/vae.ts";
+import type { Rng } from "../../rng.ts";
 
 export interface VisionLosses {
   loss: number;

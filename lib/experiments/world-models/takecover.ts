@@ -11,24 +11,24 @@ import {
   TAKE_COVER_RIGHT,
   TAKE_COVER_STAY,
   TakeCover,
-} from "../envs/take_cover.ts";
-import { Rng } from "../rng.ts";
-import { backend, describeBackend } from "../tensor/mod.ts";
-import { REPO_ROOT } from "../io.ts";
-import { throwIfInterrupted } from "../errors.ts";
+} from "../../envs/take_cover.ts";
+import { Rng } from "../../rng.ts";
+import { backend, describeBackend } from "../../tensor/mod.ts";
+import { REPO_ROOT } from "../../io.ts";
+import { throwIfInterrupted } from "../../errors.ts";
 import {
   controllerParameterCount,
   type ControllerShape,
   takeCoverMove,
-} from "../agents/world_models_controller.ts";
-import { MdnRnn } from "../models/mdn_rnn.ts";
-import { lineChart } from "../viz/charts.ts";
-import { saveFigure } from "../viz/plot.ts";
-import { encodeGif, type Frame, hstack, saveImage, upscale } from "../viz/image.ts";
-import { tableFigure } from "../viz/table_figure.ts";
-import { formatMeanStd, mean, range, std } from "./stats.ts";
-import type { Claim, Experiment, ExperimentResult, RunOptions } from "./types.ts";
-import { StageStore } from "./world-models-store.ts";
+} from "../../agents/world_models_controller.ts";
+import { MdnRnn } from "../../models/mdn_rnn.ts";
+import { lineChart } from "../../viz/charts.ts";
+import { saveFigure } from "../../viz/plot.ts";
+import { encodeGif, type Frame, hstack, saveImage, upscale } from "../../viz/image.ts";
+import { tableFigure } from "../../viz/table_figure.ts";
+import { formatMeanStd, mean, range, std } from "../stats.ts";
+import type { Claim, Experiment, ExperimentResult, RunOptions } from "../types.ts";
+import { StageStore } from "./store.ts";
 import {
   evolutionSchema,
   evolveController,
@@ -43,8 +43,8 @@ import {
   StageClock,
   type TaskAdapter,
   visionSchema,
-} from "./world-models-stages.ts";
-import { type VisionLosses, visionParameterCount } from "./world-models-vision.ts";
+} from "./stages.ts";
+import { type VisionLosses, visionParameterCount } from "./vision.ts";
 
 export const takeCoverConfig = z.object({
   seeds: z.array(z.number().int().nonnegative()).min(1).max(10),
