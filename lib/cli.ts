@@ -40,7 +40,19 @@ interface CliOptions {
   help: boolean;
 }
 
+/** Options that take a number, whose negative values parseArgs would take for flags. */
+const NUMBER_OPTIONS = { "--seeds": "the number of seeds", "--workers": "worker threads" };
+
 export function parseCli(args: string[]): CliOptions {
+  args.forEach((arg, i) => {
+    const meaning = NUMBER_OPTIONS[arg as keyof typeof NUMBER_OPTIONS];
+    const value = args[i + 1];
+    if (meaning && value !== undefined && /^-\d/.test(value)) {
+      throw new UserError(
+        `${arg} must be a positive integer (${meaning}, e.g. ${arg} 3), got '${value}'`,
+      );
+    }
+  });
   let parsed;
   try {
     parsed = parseArgs({
@@ -103,6 +115,18 @@ function formatSeconds(seconds: number): string {
   return `${(seconds / 60).toFixed(1)} min`;
 }
 
+/** Fails with one line naming `folder` unless a file can be written there (made if missing). */
+async function checkWritableFolder(folder: string): Promise<void> {
+  try {
+    await Deno.mkdir(folder, { recursive: true });
+    const probe = await Deno.makeTempFile({ dir: folder, prefix: ".write-check-" });
+    await Deno.remove(probe);
+  } catch (error) {
+    const reason = (error as Error).message.split("\n")[0].replace(/:? ?\(os error \d+\).*$/, "");
+    throw new UserError(`--out ${folder}: cannot write there (${reason})`);
+  }
+}
+
 async function main(args: string[]): Promise<void> {
   const options = parseCli(args);
   if (options.help) {
@@ -126,6 +150,7 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   const experiments = options.names.length ? options.names.map(getExperiment) : [...EXPERIMENTS];
+  if (options.out !== undefined) await checkWritableFolder(options.out);
   const { createProgress } = await import("./viz/progress.ts");
   const { claimsText } = await import("./experiments/claims_table.ts");
   const overrides = Object.keys(options.overrides).length ? options.overrides : undefined;

@@ -48,6 +48,34 @@ Deno.test("deno task reproduce", async (t) => {
     assertOneLineError((await reproduce("--frobnicate")).stderr, /frobnicate/);
   });
 
+  await t.step("an unknown setting, at any depth, names the valid fields there", async () => {
+    const top = await reproduce("dyna-maze", "--budget", "quick", "--set", "nosuch=1");
+    assert.equal(top.code, 2);
+    assertOneLineError(top.stderr, /no setting 'nosuch'; dyna-maze has seeds, numEpisodes/);
+    const nested = await reproduce(
+      "planet-pendulum",
+      "--budget",
+      "quick",
+      "--set",
+      "planet.model.nosuch=1",
+    );
+    assertOneLineError(nested.stderr, /no setting 'nosuch'; planet.model has .*freeNats/);
+    assert.doesNotMatch(nested.stderr, /==/, "no run started");
+  });
+
+  await t.step("an unwritable --out is one line naming it, before any work", async () => {
+    const { code, stderr } = await reproduce("dyna-maze", "--budget", "quick", "--out", "/proc/x");
+    assert.equal(code, 2);
+    assertOneLineError(stderr, /--out \/proc\/x: cannot write there/);
+    assert.doesNotMatch(stderr, /==/, "no run started");
+  });
+
+  await t.step("a negative --seeds says what a valid value is", async () => {
+    const { code, stderr } = await reproduce("--seeds", "-3");
+    assert.equal(code, 2);
+    assertOneLineError(stderr, /--seeds must be a positive integer .* got '-3'/);
+  });
+
   await t.step("a bad MBRL_BACKEND is refused with the valid names", async () => {
     const output = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", new URL("../lib/cli.ts", import.meta.url).pathname, "--list"],

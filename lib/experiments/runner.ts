@@ -64,6 +64,7 @@ export function resolveConfig<Config>(
 ): Config {
   const raw = structuredClone(experiment.budgets[budget]) as Record<string, unknown>;
   for (const [field, value] of Object.entries(request.overrides ?? {})) {
+    checkSettingExists(experiment, field);
     setField(raw, field, value);
   }
   if (request.numSeeds !== undefined) {
@@ -81,6 +82,43 @@ export function resolveConfig<Config>(
     throw new UserError(`${experiment.name}: invalid config: ${problems.join("; ")}`);
   }
   return parsed.data;
+}
+
+/** A zod schema's internals, as far as walking a config's fields needs them. */
+interface SchemaNode {
+  def: { type: string; innerType?: SchemaNode; shape?: Record<string, SchemaNode> };
+}
+
+/** The object schema under optional, nullable and default wrappers, or null if there is none. */
+function objectShape(schema: SchemaNode): Record<string, SchemaNode> | null {
+  let node: SchemaNode | undefined = schema;
+  while (node && ["optional", "nullable", "default", "prefault"].includes(node.def.type)) {
+    node = node.def.innerType;
+  }
+  return node?.def.type === "object" ? node.def.shape ?? null : null;
+}
+
+/**
+ * Refuses a --set field the experiment's config does not have, at any depth, naming the valid
+ * fields at that level; zod would otherwise drop the unknown field and run as if nothing was said.
+ */
+function checkSettingExists(experiment: Experiment<unknown, unknown>, field: string): void {
+  const path = field.split(".");
+  let node = experiment.configSchema as unknown as SchemaNode;
+  for (let i = 0; i < path.length; i++) {
+    const shape = objectShape(node);
+    const where = path.slice(0, i).join(".");
+    if (!shape) {
+      throw new UserError(`--set ${field}: ${where} is not a group of settings`);
+    }
+    if (!(path[i] in shape)) {
+      const scope = where ? `${where} has` : `${experiment.name} has`;
+      throw new UserError(
+        `--set ${field}: no setting '${path[i]}'; ${scope} ${Object.keys(shape).join(", ")}`,
+      );
+    }
+    node = shape[path[i]];
+  }
 }
 
 /**
