@@ -27,9 +27,18 @@ export function saveImage(bytes: Uint8Array, path: string): Promise<string> {
   return saveFile(bytes, path);
 }
 
-/** Shows PNG bytes as notebook output; does nothing outside a notebook. */
-export function showImage(png: Uint8Array): Promise<void> {
-  return displayBundle({ "image/png": toBase64(png), "text/plain": "[PNG image]" });
+/**
+ * Shows PNG bytes as notebook output, `width` CSS pixels wide when given (a figure rendered at
+ * twice its size shows at its size); does nothing outside a notebook.
+ */
+export function showImage(
+  png: Uint8Array,
+  { width, label = "[PNG image]" }: { width?: number; label?: string } = {},
+): Promise<void> {
+  return displayBundle(
+    { "image/png": toBase64(png), "text/plain": label },
+    width === undefined ? {} : { metadata: { "image/png": { width } } },
+  );
 }
 
 /** Shows animated GIF bytes as notebook output; does nothing outside a notebook. */

@@ -4,6 +4,7 @@
  * logs and notebooks, and display helpers that do nothing outside Jupyter.
  */
 export { type FigureOptions, Plot, renderPlot, saveFigure, showFigure } from "./plot.ts";
+export { type RasterizedFigure, svgToPng } from "./raster.ts";
 export {
   type Bar,
   barChart,

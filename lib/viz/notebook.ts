@@ -13,6 +13,8 @@ export interface DisplayOptions {
   displayId?: string;
   /** Replaces the output with this `displayId` instead of adding a new one. */
   update?: boolean;
+  /** Per-MIME-type display hints, e.g. `{ "image/png": { width: 640 } }`. */
+  metadata?: Record<string, object>;
 }
 
 interface JupyterBroadcast {
@@ -47,7 +49,11 @@ export async function displayBundle(
   if (jupyter === null) return;
   const messageType = options.update ? "update_display_data" : "display_data";
   const transient = options.displayId === undefined ? {} : { display_id: options.displayId };
-  await jupyter.broadcast(messageType, { data: bundle, metadata: {}, transient });
+  await jupyter.broadcast(messageType, {
+    data: bundle,
+    metadata: options.metadata ?? {},
+    transient,
+  });
 }
 
 /** Shows Markdown as cell output (no-op outside a notebook). */

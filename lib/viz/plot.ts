@@ -7,7 +7,9 @@
 import * as Plot from "@observablehq/plot";
 import { parseHTML } from "linkedom";
 import { saveFile } from "./files.ts";
-import { displayBundle } from "./notebook.ts";
+import { inNotebook } from "./notebook.ts";
+import { svgToPng } from "./raster.ts";
+import { showImage } from "./image.ts";
 import {
   escapeXml,
   estimateTextWidth,
@@ -164,9 +166,15 @@ export function saveFigure(svg: string, path: string): Promise<string> {
   return saveFile(svg, path);
 }
 
-/** Shows an SVG figure as notebook output; does nothing outside a notebook. */
-export function showFigure(svg: string): Promise<void> {
-  return displayBundle({ "image/svg+xml": svg, "text/plain": "[figure]" });
+/**
+ * Shows an SVG figure as notebook output, as a PNG rendered at twice its size and displayed at
+ * its size (lib/viz/raster.ts: viewers blank SVG outputs, and prefer them when both are there);
+ * does nothing outside a notebook.
+ */
+export async function showFigure(svg: string): Promise<void> {
+  if (!inNotebook()) return;
+  const { png, width } = await svgToPng(svg);
+  await showImage(png, { width, label: "[figure]" });
 }
 
 function nodeText(value: unknown): string {
