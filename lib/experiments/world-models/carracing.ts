@@ -12,7 +12,7 @@ import { z } from "zod";
 import * as Plot from "@observablehq/plot";
 import { CarRacing } from "../../envs/car_racing.ts";
 import { Rng } from "../../rng.ts";
-import { backend, describeBackend, tf } from "../../tensor/mod.ts";
+import { tf } from "../../tensor/mod.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { throwIfInterrupted, UserError } from "../../errors.ts";
 import {
@@ -28,8 +28,7 @@ import { encodeGif, encodePng, type Frame, hstack, upscale } from "../../viz/ima
 import { saveImage } from "../../viz/image.ts";
 import { tableFigure } from "../../viz/table_figure.ts";
 import { formatMeanStd, mean, range, std } from "../stats.ts";
-import type { Claim, Experiment, ExperimentResult, RunOptions } from "../types.ts";
-import { StageStore } from "./store.ts";
+import type { Claim, ExperimentResult } from "../types.ts";
 import {
   evolutionSchema,
   evolveController,
@@ -37,16 +36,21 @@ import {
   framesFromBytes,
   type GenerationRecord,
   memorySchema,
-  prepareWorldModel,
   rolloutInDream,
   rolloutInReality,
   rolloutsSchema,
-  StageClock,
   type TaskAdapter,
   trainMemory,
   visionSchema,
 } from "./stages.ts";
 import { visionParameterCount } from "./vision.ts";
+import {
+  copyMedia,
+  type SeedContext,
+  worldModelsExperiment,
+  worldModelsStageRunner,
+  type WorldModelsTask,
+} from "./task.ts";
 import type { VisionLosses } from "./vision.ts";
 
 const VARIANTS = ["z", "z-hidden", "zh"] as const;
@@ -329,366 +333,382 @@ function vstack(top: Frame, bottom: Frame, gap = 2): Frame {
   return { width, height: top.height + gap + bottom.height, channels: 3, data };
 }
 
-async function run(
-  config: CarRacingConfig,
-  options: RunOptions = {},
-): Promise<ExperimentResult<CarRacingMetrics>> {
-  const started = performance.now();
-  const report = options.onProgress ?? (() => {});
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/world-models-carracing`;
-  const clock = new StageClock();
-  const variantReturns = new Map<ControllerFeatures, number[]>();
-  const variantCurves = new Map<ControllerFeatures, GenerationRecord[]>();
-  const randomReturns: number[] = [];
-  const iterative: CarRacingMetrics["iterative"] = [];
-  const media: string[] = [];
-  let visionCurve: VisionLosses[] = [];
-  let memoryCurve: number[] = [];
-  let reconstruction: CarRacingMetrics["reconstruction"] | null = null;
-  const memoryShape = { predictDone: false, episodeStartInput: false, doneLossWeight: 1 };
+/** The environment seeds C is evaluated on: tracks no rollout or evolution ever drove. */
+function evaluationSeeds(config: CarRacingConfig): number[] {
+  return range(config.evaluation.episodes).map((i) => 900_000_000 + i);
+}
 
-  for (const seed of config.seeds) {
-    const store = new StageStore(`${dataDir}/seed-${seed}`, clock);
-    const world = await prepareWorldModel({
-      task: carRacingTask,
-      store,
-      seed,
-      rollouts: config.rollouts,
-      vision: config.vision,
-      memory: config.memory,
-      memoryShape,
-      clock,
-      onProgress: report,
-      signal: options.signal,
-    });
-    randomReturns.push(...world.randomReturns);
-    if (seed === config.seeds[0]) {
-      visionCurve = world.visionCurve;
-      memoryCurve = world.memoryCurve;
-    }
-    const baseFields = {
-      seed,
-      rollouts: config.rollouts,
-      vision: config.vision,
-      memory: config.memory,
-    };
-    const evaluationSeeds = range(config.evaluation.episodes).map((i) => 900_000_000 + i);
-
-    const evolve = async (
-      features: ControllerFeatures,
-      model: MdnRnn,
-      generations: number,
-      label: string,
-      initialMean?: Float64Array,
-    ) => {
-      const shape = controllerShape(config, features);
-      const { populationSize, rolloutsPerCandidate, episodeSteps } = config.evolution;
-      return await evolveController({
-        dimension: controllerParameterCount(shape),
-        populationSize,
-        initialSigma: config.evolution.initialSigma,
-        generations,
-        rng: new Rng(seed * 31 + label.length),
-        initialMean,
-        evaluate: async (candidates, generation) => {
-          // Every candidate of a generation drives the same tracks (common random numbers).
-          const thetas = candidates.flatMap((c) => Array(rolloutsPerCandidate).fill(c));
-          const seeds = thetas.map((_, i) =>
-            seed * 10_000_000 + generation * rolloutsPerCandidate + (i % rolloutsPerCandidate)
-          );
-          const { returns } = await rolloutInReality(
-            carRacingTask,
-            world.vision,
-            model,
-            shape,
-            thetas,
-            seeds,
-            { maxSteps: episodeSteps },
-          );
-          throwIfInterrupted(options.signal);
-          return candidates.map((_, k) =>
-            mean(returns.subarray(k * rolloutsPerCandidate, (k + 1) * rolloutsPerCandidate))
-          );
-        },
-        onGeneration: (record) =>
-          report({
-            stage: label,
-            done: record.generation,
-            total: generations,
-            message: `mean ${record.mean.toFixed(0)}, best ${record.best.toFixed(0)}`,
-          }),
-      });
-    };
-
-    const evaluate = async (features: ControllerFeatures, model: MdnRnn, theta: Float64Array) => {
-      const shape = controllerShape(config, features);
+/** Evolves C seeing `features` through `model` for `generations`, scored on real tracks. */
+function evolveOnTracks(
+  context: SeedContext<CarRacingConfig>,
+  features: ControllerFeatures,
+  model: MdnRnn,
+  generations: number,
+  label: string,
+  initialMean?: Float64Array,
+) {
+  const { config, seed, world, report, signal } = context;
+  const shape = controllerShape(config, features);
+  const { populationSize, rolloutsPerCandidate, episodeSteps } = config.evolution;
+  return evolveController({
+    dimension: controllerParameterCount(shape),
+    populationSize,
+    initialSigma: config.evolution.initialSigma,
+    generations,
+    rng: new Rng(seed * 31 + label.length),
+    initialMean,
+    evaluate: async (candidates, generation) => {
+      // Every candidate of a generation drives the same tracks (common random numbers).
+      const thetas = candidates.flatMap((c) => Array(rolloutsPerCandidate).fill(c));
+      const seeds = thetas.map((_, i) =>
+        seed * 10_000_000 + generation * rolloutsPerCandidate + (i % rolloutsPerCandidate)
+      );
       const { returns } = await rolloutInReality(
         carRacingTask,
         world.vision,
         model,
         shape,
-        evaluationSeeds.map(() => theta),
-        evaluationSeeds,
-        {
-          maxSteps: config.evaluation.episodeSteps,
-          onStep: (t) => {
-            if (t % 50 === 0) {
-              report({
-                stage: `evaluate C (${features})`,
-                done: t,
-                total: config.evaluation.episodeSteps,
-              });
-            }
-          },
-        },
+        thetas,
+        seeds,
+        { maxSteps: episodeSteps },
       );
-      return Array.from(returns);
-    };
+      throwIfInterrupted(signal);
+      return candidates.map((_, k) =>
+        mean(returns.subarray(k * rolloutsPerCandidate, (k + 1) * rolloutsPerCandidate))
+      );
+    },
+    onGeneration: (record) =>
+      report({
+        stage: label,
+        done: record.generation,
+        total: generations,
+        message: `mean ${record.mean.toFixed(0)}, best ${record.best.toFixed(0)}`,
+      }),
+  });
+}
 
-    const thetas = new Map<ControllerFeatures, Float64Array>();
-    for (const features of config.variants) {
+/** C's returns on the held-out tracks. */
+async function evaluateOnTracks(
+  context: SeedContext<CarRacingConfig>,
+  features: ControllerFeatures,
+  model: MdnRnn,
+  theta: Float64Array,
+): Promise<number[]> {
+  const { config, world, report } = context;
+  const seeds = evaluationSeeds(config);
+  const { returns } = await rolloutInReality(
+    carRacingTask,
+    world.vision,
+    model,
+    controllerShape(config, features),
+    seeds.map(() => theta),
+    seeds,
+    {
+      maxSteps: config.evaluation.episodeSteps,
+      onStep: (t) => {
+        if (t % 50 === 0) {
+          report({
+            stage: `evaluate C (${features})`,
+            done: t,
+            total: config.evaluation.episodeSteps,
+          });
+        }
+      },
+    },
+  );
+  return Array.from(returns);
+}
+
+/** Item 4: rounds of iterative training from C with z and h, each saved as it ends. */
+async function iterativeTraining(
+  context: SeedContext<CarRacingConfig>,
+  theta0: Float64Array,
+  returns0: number[],
+): Promise<CarRacingMetrics["iterative"]> {
+  const { config, seed, world, store, report, signal } = context;
+  const iterative: CarRacingMetrics["iterative"] = [
+    { round: 0, returns: returns0, memoryCurve: world.memoryCurve, curve: [] },
+  ];
+  const model = new MdnRnn(world.model.config, new Rng(seed));
+  model.params.copyFrom(world.model.params);
+  const latents = [...world.latents];
+  let theta = theta0;
+  const baseFields = {
+    seed,
+    rollouts: config.rollouts,
+    vision: config.vision,
+    memory: config.memory,
+  };
+  try {
+    for (let round = 1; round <= config.iterative.rounds; round++) {
       const fields = {
         ...baseFields,
-        memory: features === "zh" ? config.memory : null,
         evolution: config.evolution,
-        hiddenLayerSize: config.hiddenLayerSize,
-        features,
+        iterative: config.iterative,
         evaluation: config.evaluation,
+        round,
       };
-      const stage = `controller-${features}`;
-      const outcome = await clock.time(`evolve C (${features})`, async () => {
-        const loaded = await store.load(stage, fields);
-        if (loaded) {
-          return {
-            theta: Float64Array.from(loaded.arrays.theta as Float32Array),
-            curve: loaded.meta.curve as GenerationRecord[],
-            returns: loaded.meta.returns as number[],
-          };
+      const stage = `iterative-round-${round}`;
+      const loaded = await store.load(stage, fields);
+      let outcome;
+      if (loaded) {
+        for (const [name, variable] of model.params.variables) {
+          const values = loaded.arrays[`m/${name}`];
+          if (!(values instanceof Float32Array) || values.length !== variable.size) {
+            throw new UserError(`${store.dir}/${stage}.bin: M parameter ${name} is damaged`);
+          }
+          tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
         }
-        const { theta, curve } = await evolve(
-          features,
-          world.model,
-          config.evolution.generations,
-          `evolve C (${features})`,
-        );
-        const returns = await evaluate(features, world.model, theta);
-        await store.save(stage, fields, { theta: Float32Array.from(theta) }, { curve, returns });
-        return { theta, curve, returns };
-      });
-      thetas.set(features, outcome.theta);
-      variantReturns.set(features, [...(variantReturns.get(features) ?? []), ...outcome.returns]);
-      if (seed === config.seeds[0]) variantCurves.set(features, outcome.curve);
-      throwIfInterrupted(options.signal);
-    }
-
-    // Item 4: iterative training, from C with z and h.
-    let theta = thetas.get("zh");
-    if (theta && config.iterative.rounds > 0 && seed === config.seeds[0]) {
-      iterative.push({ round: 0, returns: variantReturns.get("zh")!, memoryCurve, curve: [] });
-      const model = new MdnRnn(world.model.config, new Rng(seed));
-      model.params.copyFrom(world.model.params);
-      const latents = [...world.latents];
-      for (let round = 1; round <= config.iterative.rounds; round++) {
-        const fields = {
-          ...baseFields,
-          evolution: config.evolution,
-          iterative: config.iterative,
-          evaluation: config.evaluation,
-          round,
+        outcome = {
+          theta: Float64Array.from(loaded.arrays.theta as Float32Array),
+          returns: loaded.meta.returns as number[],
+          memoryCurve: loaded.meta.memoryCurve as number[],
+          curve: loaded.meta.curve as GenerationRecord[],
         };
-        const stage = `iterative-round-${round}`;
-        const outcome = await clock.time(`iterative round ${round}`, async () => {
-          const loaded = await store.load(stage, fields);
-          if (loaded) {
-            for (const [name, variable] of model.params.variables) {
-              const values = loaded.arrays[`m/${name}`];
-              if (!(values instanceof Float32Array) || values.length !== variable.size) {
-                throw new UserError(`${store.dir}/${stage}.bin: M parameter ${name} is damaged`);
-              }
-              tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
-            }
-            return {
-              theta: Float64Array.from(loaded.arrays.theta as Float32Array),
-              returns: loaded.meta.returns as number[],
-              memoryCurve: loaded.meta.memoryCurve as number[],
-              curve: loaded.meta.curve as GenerationRecord[],
-            };
-          }
-          // Collect with C, its parameters jittered per episode so the new data spreads out.
-          const jitter = new Rng(seed * 101 + round);
-          const collectors = range(config.iterative.episodes).map(() =>
-            theta!.map((v) => v + config.evolution.initialSigma * jitter.normal())
-          );
-          const collected = await rolloutInReality(
-            carRacingTask,
-            world.vision,
-            model,
-            controllerShape(config, "zh"),
-            collectors,
-            collectors.map((_, i) => seed * 1_000_000 + 500_000 + round * 10_000 + i),
-            { maxSteps: config.rollouts.maxSteps, keepLatents: true },
-          );
-          latents.push(...collected.latents!);
-          const roundMemoryCurve = await trainMemory(
-            model,
-            latents,
-            { ...config.memory, epochs: config.iterative.memoryEpochs },
-            new Rng(seed * 103 + round),
-            report,
-            `retrain M (round ${round})`,
-            options.signal,
-          );
-          const evolved = await evolve(
-            "zh",
-            model,
-            config.iterative.generations,
-            `re-evolve C (round ${round})`,
-            theta,
-          );
-          const returns = await evaluate("zh", model, evolved.theta);
-          const arrays: Record<string, Float32Array> = { theta: Float32Array.from(evolved.theta) };
-          for (const [name, variable] of model.params.variables) {
-            arrays[`m/${name}`] = variable.dataSync() as Float32Array;
-          }
-          const meta = { returns, memoryCurve: roundMemoryCurve, curve: evolved.curve };
-          await store.save(stage, fields, arrays, meta);
-          return { theta: evolved.theta, ...meta };
-        });
-        theta = outcome.theta;
-        iterative.push({
-          round,
-          returns: outcome.returns,
-          memoryCurve: outcome.memoryCurve,
-          curve: outcome.curve,
-        });
-      }
-      model.dispose();
-    }
-
-    // Item 3 and the animation: a real drive by C (z, h) beside V's reconstruction, and a dream.
-    if (seed === config.seeds[0]) {
-      await clock.time("figures", async () => {
-        const features: ControllerFeatures = thetas.has("zh") ? "zh" : config.variants[0];
-        const shape = controllerShape(config, features);
-        const drive = await rolloutInReality(
+      } else {
+        // Collect with C, its parameters jittered per episode so the new data spreads out.
+        const jitter = new Rng(seed * 101 + round);
+        const collectors = range(config.iterative.episodes).map(() =>
+          theta.map((v) => v + config.evolution.initialSigma * jitter.normal())
+        );
+        const collected = await rolloutInReality(
           carRacingTask,
           world.vision,
-          world.model,
-          shape,
-          [thetas.get(features)!],
-          [evaluationSeeds[0]],
-          { maxSteps: config.animationFrames, recordFrames: config.animationFrames },
-        );
-        const real = new Uint8Array(drive.frames!.length * FRAME_SIZE);
-        drive.frames!.forEach((f, i) => real.set(f, i * FRAME_SIZE));
-        const encoded = world.vision.encode(real, drive.frames!.length);
-        const decoded = world.vision.decode(encoded.mu, drive.frames!.length);
-        // Held-out random frames and the drive's frames: both kinds of road views.
-        const heldOut = world.heldOutFrames;
-        const heldOutDecoded = world.vision.decode(
-          world.vision.encode(heldOut, heldOut.length / FRAME_SIZE).mu,
-          heldOut.length / FRAME_SIZE,
-        );
-        const originals = new Uint8Array(real.length + heldOut.length);
-        originals.set(real);
-        originals.set(heldOut, real.length);
-        const reconstructions = new Uint8Array(originals.length);
-        reconstructions.set(decoded);
-        reconstructions.set(heldOutDecoded, real.length);
-        reconstruction = reconstructionErrors(originals, reconstructions);
-
-        const dream = rolloutInDream(
-          world.model,
-          carRacingTask,
+          model,
           controllerShape(config, "zh"),
-          [thetas.get("zh") ?? new Float64Array(controllerParameterCount(shape))],
-          [{ ...world.latents[0], mu: encoded.mu, logVar: encoded.logVar }],
-          new Rng(seed + 5),
-          {
-            tau: 1,
-            maxSteps: config.animationFrames,
-            doneThreshold: 1,
-            recordLatents: config.animationFrames,
-          },
+          collectors,
+          collectors.map((_, i) => seed * 1_000_000 + 500_000 + round * 10_000 + i),
+          { maxSteps: config.rollouts.maxSteps, keepLatents: true },
         );
-        const dreamFrames = framesFromBytes(
-          world.vision.decode(
-            Float32Array.from(dream.dreamLatents.flatMap((zRow) => [...zRow])),
-            dream.dreamLatents.length,
-          ),
+        latents.push(...collected.latents!);
+        const roundMemoryCurve = await trainMemory(
+          model,
+          latents,
+          { ...config.memory, epochs: config.iterative.memoryEpochs },
+          new Rng(seed * 103 + round),
+          report,
+          `retrain M (round ${round})`,
+          signal,
         );
-        const realFrames = framesFromBytes(real);
-        const reconstructed = framesFromBytes(decoded);
-        const steps = Math.min(realFrames.length, dreamFrames.length);
-        const animation = range(steps).map((i) =>
-          upscale(hstack([realFrames[i], reconstructed[i], dreamFrames[i]]), 2)
+        const evolved = await evolveOnTracks(
+          context,
+          "zh",
+          model,
+          config.iterative.generations,
+          `re-evolve C (round ${round})`,
+          theta,
         );
-        const gifPath = `${dataDir}/media/world-models-carracing-real-vs-dream.gif`;
-        await saveImage(encodeGif(animation, { delayMs: 80, maxColors: 64 }), gifPath);
-        media.push(gifPath);
-        const picks = range(8).map((i) =>
-          Math.floor((i * (originals.length / FRAME_SIZE - 1)) / 7)
-        );
-        const originalRow = hstack(picks.map((i) => framesFromBytes(originals)[i]));
-        const reconstructedRow = hstack(picks.map((i) => framesFromBytes(reconstructions)[i]));
-        const pngPath = `${dataDir}/media/world-models-carracing-reconstructions.png`;
-        await saveImage(encodePng(upscale(vstack(originalRow, reconstructedRow), 3)), pngPath);
-        media.push(pngPath);
+        const returns = await evaluateOnTracks(context, "zh", model, evolved.theta);
+        const arrays: Record<string, Float32Array> = { theta: Float32Array.from(evolved.theta) };
+        for (const [name, variable] of model.params.variables) {
+          arrays[`m/${name}`] = variable.dataSync() as Float32Array;
+        }
+        const meta = { returns, memoryCurve: roundMemoryCurve, curve: evolved.curve };
+        await store.save(stage, fields, arrays, meta);
+        outcome = { theta: evolved.theta, ...meta };
+      }
+      theta = outcome.theta;
+      iterative.push({
+        round,
+        returns: outcome.returns,
+        memoryCurve: outcome.memoryCurve,
+        curve: outcome.curve,
       });
     }
-    world.vision.dispose();
-    world.model.dispose();
+  } finally {
+    model.dispose();
   }
-
-  const variants: VariantResult[] = config.variants.map((features) => ({
-    features,
-    parameters: controllerParameterCount(controllerShape(config, features)),
-    curve: variantCurves.get(features) ?? [],
-    returns: variantReturns.get(features) ?? [],
-  }));
-  const metrics: CarRacingMetrics = {
-    parameterCounts: {
-      ours: {
-        vision: visionParameterCount(config.vision),
-        memory: MdnRnn.parameterCount({
-          latentSize: config.vision.latentSize,
-          actionSize: 3,
-          hiddenSize: config.memory.hiddenSize,
-          numMixtures: config.memory.numMixtures,
-          ...memoryShape,
-        }),
-        controller: controllerParameterCount(controllerShape(config, "zh")),
-      },
-      paper: CAR_RACING_PAPER.parameters,
-    },
-    randomPolicy: { returns: randomReturns },
-    visionCurve,
-    memoryCurve,
-    variants,
-    reconstruction: reconstruction ?? {
-      frames: 0,
-      roadPixelFraction: Number.NaN,
-      roadError: Number.NaN,
-      otherError: Number.NaN,
-      roadRecovered: Number.NaN,
-    },
-    iterative,
-    media: media.map((path) => path.replace(`${REPO_ROOT}/`, "")),
-    resumedStages: clock.resumed,
-  };
-  return {
-    experiment: "world-models-carracing",
-    paper: worldModelsCarRacing.paper,
-    budget: options.budget ?? "custom",
-    command: "",
-    seeds: config.seeds,
-    backend: describeBackend(backend),
-    wallSeconds: (performance.now() - started) / 1000,
-    claims: carRacingClaims(metrics, config.evaluation.episodes),
-    metrics,
-    stageSeconds: clock.seconds,
-  };
+  return iterative;
 }
+
+/**
+ * Item 3 and the animation: a real drive by C (z, h) beside V's reconstruction and M's dream,
+ * and V's errors on road pixels against the rest.
+ */
+async function driveAndDream(
+  context: SeedContext<CarRacingConfig>,
+  thetas: Map<string, Float64Array>,
+): Promise<{ reconstruction: CarRacingMetrics["reconstruction"]; media: string[] }> {
+  const { config, seed, world, dataDir } = context;
+  const media: string[] = [];
+  const features: ControllerFeatures = thetas.has("zh") ? "zh" : config.variants[0];
+  const shape = controllerShape(config, features);
+  const drive = await rolloutInReality(
+    carRacingTask,
+    world.vision,
+    world.model,
+    shape,
+    [thetas.get(features)!],
+    [evaluationSeeds(config)[0]],
+    { maxSteps: config.animationFrames, recordFrames: config.animationFrames },
+  );
+  const real = new Uint8Array(drive.frames!.length * FRAME_SIZE);
+  drive.frames!.forEach((f, i) => real.set(f, i * FRAME_SIZE));
+  const encoded = world.vision.encode(real, drive.frames!.length);
+  const decoded = world.vision.decode(encoded.mu, drive.frames!.length);
+  // Held-out random frames and the drive's frames: both kinds of road views.
+  const heldOut = world.heldOutFrames;
+  const heldOutDecoded = world.vision.decode(
+    world.vision.encode(heldOut, heldOut.length / FRAME_SIZE).mu,
+    heldOut.length / FRAME_SIZE,
+  );
+  const originals = new Uint8Array(real.length + heldOut.length);
+  originals.set(real);
+  originals.set(heldOut, real.length);
+  const reconstructions = new Uint8Array(originals.length);
+  reconstructions.set(decoded);
+  reconstructions.set(heldOutDecoded, real.length);
+  const reconstruction = reconstructionErrors(originals, reconstructions);
+
+  const dream = rolloutInDream(
+    world.model,
+    carRacingTask,
+    controllerShape(config, "zh"),
+    [thetas.get("zh") ?? new Float64Array(controllerParameterCount(shape))],
+    [{ ...world.latents[0], mu: encoded.mu, logVar: encoded.logVar }],
+    new Rng(seed + 5),
+    {
+      tau: 1,
+      maxSteps: config.animationFrames,
+      doneThreshold: 1,
+      recordLatents: config.animationFrames,
+    },
+  );
+  const dreamFrames = framesFromBytes(
+    world.vision.decode(
+      Float32Array.from(dream.dreamLatents.flatMap((zRow) => [...zRow])),
+      dream.dreamLatents.length,
+    ),
+  );
+  const realFrames = framesFromBytes(real);
+  const reconstructed = framesFromBytes(decoded);
+  const steps = Math.min(realFrames.length, dreamFrames.length);
+  const animation = range(steps).map((i) =>
+    upscale(hstack([realFrames[i], reconstructed[i], dreamFrames[i]]), 2)
+  );
+  const gifPath = `${dataDir}/media/world-models-carracing-real-vs-dream.gif`;
+  await saveImage(encodeGif(animation, { delayMs: 80, maxColors: 64 }), gifPath);
+  media.push(gifPath);
+  const picks = range(8).map((i) => Math.floor((i * (originals.length / FRAME_SIZE - 1)) / 7));
+  const originalRow = hstack(picks.map((i) => framesFromBytes(originals)[i]));
+  const reconstructedRow = hstack(picks.map((i) => framesFromBytes(reconstructions)[i]));
+  const pngPath = `${dataDir}/media/world-models-carracing-reconstructions.png`;
+  await saveImage(encodePng(upscale(vstack(originalRow, reconstructedRow), 3)), pngPath);
+  media.push(pngPath);
+  return { reconstruction, media: media.map((path) => path.replace(`${REPO_ROOT}/`, "")) };
+}
+
+const NO_RECONSTRUCTION: CarRacingMetrics["reconstruction"] = {
+  frames: 0,
+  roadPixelFraction: Number.NaN,
+  roadError: Number.NaN,
+  otherError: Number.NaN,
+  roadRecovered: Number.NaN,
+};
+
+const MEMORY_SHAPE = { predictDone: false, episodeStartInput: false, doneLossWeight: 1 };
+
+export const carRacing: WorldModelsTask<CarRacingConfig, CarRacingMetrics> = {
+  name: "world-models-carracing",
+  paper: "Ha & Schmidhuber (2018), World Models, section 3 (Car Racing), Table 1; section 6",
+  summary: "Random rollouts, V, M and C evolved by CMA-ES on CarRacing; C with z, z through a " +
+    "hidden layer, and z and h; V's reconstructions; a round of iterative training",
+  notebook: "notebooks/02-world-models.ipynb",
+  configSchema: carRacingConfig,
+  budgets: carRacingBudgets,
+  expectedSeconds: { quick: 10, laptop: 660, paper: 30 * 24 * 3600 },
+  adapter: carRacingTask,
+  moduleUrl: import.meta.url,
+  memoryShape: () => MEMORY_SHAPE,
+  controllerIds: (config) => [...config.variants],
+  controllerLabel: (id) => `evolve C (${id})`,
+  controllerFields: (config, id) => ({
+    memory: id === "zh" ? config.memory : null,
+    evolution: config.evolution,
+    hiddenLayerSize: config.hiddenLayerSize,
+    features: id,
+    evaluation: config.evaluation,
+  }),
+  async runController(context, id) {
+    const features = id as ControllerFeatures;
+    const { theta, curve } = await evolveOnTracks(
+      context,
+      features,
+      context.world.model,
+      context.config.evolution.generations,
+      `evolve C (${features})`,
+    );
+    const returns = await evaluateOnTracks(context, features, context.world.model, theta);
+    return { arrays: { theta: Float32Array.from(theta) }, meta: { curve, returns } };
+  },
+  finish: {
+    label: "iterative training and figures",
+    fields: (config) => ({
+      variants: config.variants,
+      evolution: config.evolution,
+      hiddenLayerSize: config.hiddenLayerSize,
+      evaluation: config.evaluation,
+      iterative: config.iterative,
+      animationFrames: config.animationFrames,
+    }),
+    async run(context, controllers) {
+      const thetas = new Map(
+        [...controllers].map(([id, loaded]) => [
+          id,
+          Float64Array.from(loaded.arrays.theta as Float32Array),
+        ]),
+      );
+      const zh = controllers.get("zh");
+      const iterative = zh && context.config.iterative.rounds > 0
+        ? await iterativeTraining(context, thetas.get("zh")!, zh.meta.returns as number[])
+        : [];
+      const { reconstruction, media } = await driveAndDream(context, thetas);
+      return { arrays: {}, meta: { iterative, reconstruction, media } };
+    },
+  },
+  summarize(config, seeds, resumed) {
+    const returnsOf = (id: string) =>
+      seeds.flatMap((s) => (s.controllers.get(id)?.meta.returns as number[] | undefined) ?? []);
+    const first = seeds[0];
+    const variants: VariantResult[] = config.variants.map((features) => ({
+      features,
+      parameters: controllerParameterCount(controllerShape(config, features)),
+      curve: (first.controllers.get(features)?.meta.curve as GenerationRecord[]) ?? [],
+      returns: returnsOf(features),
+    }));
+    const finish = first.finish?.meta ?? {};
+    return Promise.resolve({
+      parameterCounts: {
+        ours: {
+          vision: visionParameterCount(config.vision),
+          memory: MdnRnn.parameterCount({
+            latentSize: config.vision.latentSize,
+            actionSize: 3,
+            hiddenSize: config.memory.hiddenSize,
+            numMixtures: config.memory.numMixtures,
+            ...MEMORY_SHAPE,
+          }),
+          controller: controllerParameterCount(controllerShape(config, "zh")),
+        },
+        paper: CAR_RACING_PAPER.parameters,
+      },
+      randomPolicy: { returns: seeds.flatMap((s) => s.world.randomReturns) },
+      visionCurve: first.world.visionCurve,
+      memoryCurve: first.world.memoryCurve,
+      variants,
+      reconstruction: (finish.reconstruction as CarRacingMetrics["reconstruction"]) ??
+        NO_RECONSTRUCTION,
+      iterative: (finish.iterative as CarRacingMetrics["iterative"]) ?? [],
+      media: (finish.media as string[]) ?? [],
+      resumedStages: resumed,
+    });
+  },
+  claims: (metrics, config) => carRacingClaims(metrics, config.evaluation.episodes),
+  drawFigures,
+};
+
+/** The function the stage workers call (see WorldModelsTask.moduleUrl). */
+export const runStage = worldModelsStageRunner(carRacing);
 
 const STEPS_QUOTE =
   "To summarize the Car Racing experiment, below are the steps taken: 1. Collect " +
@@ -872,25 +892,8 @@ async function drawFigures(
       ),
     );
   }
-  for (const path of m.media) {
-    const name = path.split("/").pop()!;
-    const target = `${resDir}/${name}`;
-    await Deno.mkdir(resDir, { recursive: true });
-    await Deno.copyFile(`${REPO_ROOT}/${path}`, target);
-    written.push(target);
-  }
+  written.push(...await copyMedia(m.media, resDir));
   return written;
 }
 
-export const worldModelsCarRacing: Experiment<CarRacingConfig, CarRacingMetrics> = {
-  name: "world-models-carracing",
-  paper: "Ha & Schmidhuber (2018), World Models, section 3 (Car Racing), Table 1; section 6",
-  summary: "Random rollouts, V, M and C evolved by CMA-ES on CarRacing; C with z, z through a " +
-    "hidden layer, and z and h; V's reconstructions; a round of iterative training",
-  notebook: "notebooks/02-world-models.ipynb",
-  configSchema: carRacingConfig,
-  budgets: carRacingBudgets,
-  expectedSeconds: { quick: 10, laptop: 660, paper: 30 * 24 * 3600 },
-  run,
-  drawFigures,
-};
+export const worldModelsCarRacing = worldModelsExperiment(carRacing);

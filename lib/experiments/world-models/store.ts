@@ -52,6 +52,18 @@ export function hashFields(fields: Record<string, unknown>): string {
   return h1.toString(16).padStart(8, "0") + h2.toString(16).padStart(8, "0");
 }
 
+/** The dotted paths of the fields whose values differ, as deep as both sides are objects. */
+function differingFields(a: unknown, b: unknown, prefix = ""): string[] {
+  const isRecord = (v: unknown): v is Record<string, unknown> =>
+    v !== null && typeof v === "object" && !Array.isArray(v);
+  if (!isRecord(a) || !isRecord(b)) {
+    return stableStringify(a) === stableStringify(b) ? [] : [prefix || "(value)"];
+  }
+  return Object.keys({ ...a, ...b }).flatMap((key) =>
+    differingFields(a[key], b[key], prefix ? `${prefix}.${key}` : key)
+  );
+}
+
 function dtypeOf(array: StoredArray): DtypeName {
   if (array instanceof Float32Array) return "float32";
   if (array instanceof Int32Array) return "int32";
@@ -108,10 +120,10 @@ export class StageStore {
   }
 
   /**
-   * Loads a finished stage, or null when it was never saved. Throws a `UserError` when the
-   * stage was written for other config values or its files are damaged.
+   * The manifest of a finished stage, or null when it was never saved. Throws a `UserError` when
+   * the stage was written for other config values or its manifest is damaged.
    */
-  async load(stage: string, fields: Record<string, unknown>): Promise<LoadedStage | null> {
+  async #manifest(stage: string, fields: Record<string, unknown>): Promise<Manifest | null> {
     const paths = this.#paths(stage);
     let manifest: Manifest | null;
     try {
@@ -127,15 +139,29 @@ export class StageStore {
       throw new UserError(`${paths.manifest} is not a ${stage} stage file; delete it to redo it`);
     }
     if (manifest.hash !== hashFields(fields)) {
-      const differing = Object.keys({ ...fields, ...manifest.fields }).filter((k) =>
-        stableStringify(fields[k]) !== stableStringify(manifest!.fields?.[k])
-      );
+      const differing = differingFields(fields, manifest.fields ?? {});
       throw new UserError(
         `${paths.manifest} was written for another config (differs in ${
           differing.join(", ") || "its hash"
         }); delete ${this.dir} or use another data folder`,
       );
     }
+    return manifest;
+  }
+
+  /** Whether a stage is finished, without reading its arrays (refused as `load` refuses). */
+  async exists(stage: string, fields: Record<string, unknown>): Promise<boolean> {
+    return (await this.#manifest(stage, fields)) !== null;
+  }
+
+  /**
+   * Loads a finished stage, or null when it was never saved. Throws a `UserError` when the
+   * stage was written for other config values or its files are damaged.
+   */
+  async load(stage: string, fields: Record<string, unknown>): Promise<LoadedStage | null> {
+    const paths = this.#paths(stage);
+    const manifest = await this.#manifest(stage, fields);
+    if (manifest === null) return null;
     let bytes: Uint8Array;
     try {
       bytes = await Deno.readFile(paths.data);

@@ -13,7 +13,6 @@ import {
   TakeCover,
 } from "../../envs/take_cover.ts";
 import { Rng } from "../../rng.ts";
-import { backend, describeBackend } from "../../tensor/mod.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { throwIfInterrupted } from "../../errors.ts";
 import {
@@ -27,8 +26,7 @@ import { saveFigure } from "../../viz/plot.ts";
 import { encodeGif, type Frame, hstack, saveImage, upscale } from "../../viz/image.ts";
 import { tableFigure } from "../../viz/table_figure.ts";
 import { formatMeanStd, mean, range, std } from "../stats.ts";
-import type { Claim, Experiment, ExperimentResult, RunOptions } from "../types.ts";
-import { StageStore } from "./store.ts";
+import type { Claim, ExperimentResult } from "../types.ts";
 import {
   evolutionSchema,
   evolveController,
@@ -36,15 +34,22 @@ import {
   framesFromBytes,
   type GenerationRecord,
   memorySchema,
-  prepareWorldModel,
   rolloutInDream,
   rolloutInReality,
   rolloutsSchema,
-  StageClock,
   type TaskAdapter,
   visionSchema,
 } from "./stages.ts";
 import { type VisionLosses, visionParameterCount } from "./vision.ts";
+import {
+  copyMedia,
+  type SeedContext,
+  type StageOutput,
+  worldModelsExperiment,
+  worldModelsStageRunner,
+  type WorldModelsTask,
+} from "./task.ts";
+import type { LoadedStage } from "./store.ts";
 
 export const takeCoverConfig = z.object({
   seeds: z.array(z.number().int().nonnegative()).min(1).max(10),
@@ -254,277 +259,262 @@ function controllerShape(config: TakeCoverConfig): ControllerShape {
   };
 }
 
-async function run(
-  config: TakeCoverConfig,
-  options: RunOptions = {},
-): Promise<ExperimentResult<TakeCoverMetrics>> {
-  const started = performance.now();
-  const report = options.onProgress ?? (() => {});
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/world-models-takecover`;
-  const clock = new StageClock();
-  const shape = controllerShape(config);
-  const byTau = new Map<number, TemperatureResult>();
-  const randomPolicy: number[] = [];
-  const media: string[] = [];
-  let visionCurve: VisionLosses[] = [];
-  let memoryCurve: number[] = [];
-  const memoryShape = {
-    predictDone: true,
-    episodeStartInput: true,
-    doneLossWeight: config.doneLossWeight,
-  };
+/** The real episodes C is scored on, the random policy too: none was seen in training. */
+function evaluationSeeds(config: TakeCoverConfig): number[] {
+  return range(config.evaluation.episodes).map((i) => 800_000_000 + i);
+}
 
-  for (const seed of config.seeds) {
-    const store = new StageStore(`${dataDir}/seed-${seed}`, clock);
-    const world = await prepareWorldModel({
-      task: takeCoverTask,
-      store,
-      seed,
-      rollouts: config.rollouts,
-      vision: config.vision,
-      memory: config.memory,
-      memoryShape,
-      clock,
-      onProgress: report,
-      signal: options.signal,
-    });
-    if (seed === config.seeds[0]) {
-      visionCurve = world.visionCurve;
-      memoryCurve = world.memoryCurve;
+/** Steps the uniformly random policy survives on the evaluation episodes. */
+function randomPolicySteps(config: TakeCoverConfig, seed: number): number[] {
+  const env = takeCoverTask.make();
+  const rng = new Rng(seed * 13 + 7);
+  return evaluationSeeds(config).map((episodeSeed) => {
+    env.reset(episodeSeed);
+    let steps = 0;
+    while (steps < config.evaluation.episodeSteps) {
+      const result = env.step(rng.int(3));
+      steps++;
+      if (result.terminated || result.truncated) break;
     }
-    const evaluationSeeds = range(config.evaluation.episodes).map((i) => 800_000_000 + i);
+    return steps;
+  });
+}
 
-    // The random policy on the same held-out episodes.
-    await clock.time("random policy", () => {
-      const env = takeCoverTask.make();
-      const rng = new Rng(seed * 13 + 7);
-      for (const episodeSeed of evaluationSeeds) {
-        env.reset(episodeSeed);
-        let steps = 0;
-        for (; steps < config.evaluation.episodeSteps;) {
-          const result = env.step(rng.int(3));
-          steps++;
-          if (result.terminated || result.truncated) break;
-        }
-        randomPolicy.push(steps);
-      }
-      return Promise.resolve();
-    });
+/** C evolved only inside M's dream at temperature tau, then scored in the dream and for real. */
+async function evolveInDream(
+  context: SeedContext<TakeCoverConfig>,
+  tau: number,
+): Promise<StageOutput> {
+  const { config, seed, world, report, signal } = context;
+  const shape = controllerShape(config);
+  const { populationSize, rolloutsPerCandidate, generations } = config.evolution;
+  const dreamRng = new Rng(seed * 1009 + Math.round(tau * 100));
+  const evolved = await evolveController({
+    dimension: controllerParameterCount(shape),
+    populationSize,
+    initialSigma: config.evolution.initialSigma,
+    generations,
+    rng: new Rng(seed * 1013 + Math.round(tau * 100)),
+    evaluate: (candidates) => {
+      const thetas = candidates.flatMap((c) => Array(rolloutsPerCandidate).fill(c));
+      const { returns } = rolloutInDream(
+        world.model,
+        takeCoverTask,
+        shape,
+        thetas,
+        world.latents,
+        dreamRng,
+        {
+          tau,
+          maxSteps: config.evolution.episodeSteps,
+          doneThreshold: config.doneThreshold,
+        },
+      );
+      throwIfInterrupted(signal);
+      return Promise.resolve(
+        candidates.map((_, k) =>
+          mean(returns.subarray(k * rolloutsPerCandidate, (k + 1) * rolloutsPerCandidate))
+        ),
+      );
+    },
+    onGeneration: (record) =>
+      report({
+        stage: `evolve C in the dream (tau ${tau})`,
+        done: record.generation,
+        total: generations,
+        message: `mean ${record.mean.toFixed(0)}, best ${record.best.toFixed(0)} steps`,
+      }),
+  });
+  const episodes = config.evaluation.episodes;
+  const dream = Array.from(
+    rolloutInDream(
+      world.model,
+      takeCoverTask,
+      shape,
+      range(episodes).map(() => evolved.theta),
+      world.latents,
+      new Rng(seed * 1019 + Math.round(tau * 100)),
+      {
+        tau,
+        maxSteps: config.evaluation.episodeSteps,
+        doneThreshold: config.doneThreshold,
+      },
+    ).returns,
+  );
+  const seeds = evaluationSeeds(config);
+  const real = Array.from(
+    (await rolloutInReality(
+      takeCoverTask,
+      world.vision,
+      world.model,
+      shape,
+      seeds.map(() => evolved.theta),
+      seeds,
+      {
+        maxSteps: config.evaluation.episodeSteps,
+        onStep: (t) => {
+          if (t % 50 === 0) {
+            report({
+              stage: `run C in the real game (tau ${tau})`,
+              done: t,
+              total: config.evaluation.episodeSteps,
+            });
+          }
+        },
+      },
+    )).returns,
+  );
+  return {
+    arrays: { theta: Float32Array.from(evolved.theta) },
+    meta: { curve: evolved.curve, dream, real },
+  };
+}
 
-    const fieldsBase = {
-      seed,
-      rollouts: config.rollouts,
-      vision: config.vision,
-      memory: config.memory,
-      doneLossWeight: config.doneLossWeight,
+/** The animation: C's best controller in the real game beside V's view and M's dream. */
+async function realVersusDream(
+  context: SeedContext<TakeCoverConfig>,
+  controllers: Map<string, LoadedStage>,
+): Promise<string[]> {
+  const { config, seed, world, dataDir } = context;
+  const shape = controllerShape(config);
+  // The temperature whose controller did best in the real game (the first, on ties).
+  let bestTau = config.temperatures[0];
+  for (const tau of config.temperatures) {
+    const real = controllers.get(String(tau))!.meta.real as number[];
+    const best = controllers.get(String(bestTau))!.meta.real as number[];
+    if (mean(real) > mean(best)) bestTau = tau;
+  }
+  const theta = Float64Array.from(controllers.get(String(bestTau))!.arrays.theta as Float32Array);
+  const drive = await rolloutInReality(
+    takeCoverTask,
+    world.vision,
+    world.model,
+    shape,
+    [theta],
+    [evaluationSeeds(config)[0]],
+    { maxSteps: config.animationFrames, recordFrames: config.animationFrames },
+  );
+  const real = new Uint8Array(drive.frames!.length * FRAME_SIZE);
+  drive.frames!.forEach((f, i) => real.set(f, i * FRAME_SIZE));
+  const count = drive.frames!.length;
+  const encoded = world.vision.encode(real, count);
+  const reconstructed = framesFromBytes(world.vision.decode(encoded.mu, count));
+  const dream = rolloutInDream(
+    world.model,
+    takeCoverTask,
+    shape,
+    [theta],
+    [{ ...world.latents[0], mu: encoded.mu, logVar: encoded.logVar }],
+    new Rng(seed + 3),
+    {
+      tau: bestTau,
+      maxSteps: config.animationFrames,
+      doneThreshold: config.doneThreshold,
+      recordLatents: config.animationFrames,
+    },
+  );
+  const dreamFrames = framesFromBytes(
+    world.vision.decode(
+      Float32Array.from(dream.dreamLatents.flatMap((row) => [...row])),
+      dream.dreamLatents.length,
+    ),
+  );
+  const realFrames = framesFromBytes(real);
+  // Both sequences run to the longer one; a finished one holds its last frame.
+  const steps = Math.max(realFrames.length, dreamFrames.length);
+  const at = (frames: Frame[], i: number) => frames[Math.min(i, frames.length - 1)];
+  const animation = range(steps).map((i) =>
+    upscale(hstack([at(realFrames, i), at(reconstructed, i), at(dreamFrames, i)]), 2)
+  );
+  const gifPath = `${dataDir}/media/world-models-takecover-real-vs-dream.gif`;
+  await saveImage(encodeGif(animation, { delayMs: 80, maxColors: 64 }), gifPath);
+  return [gifPath.replace(`${REPO_ROOT}/`, "")];
+}
+
+const memoryShapeOf = (config: TakeCoverConfig) => ({
+  predictDone: true,
+  episodeStartInput: true,
+  doneLossWeight: config.doneLossWeight,
+});
+
+export const takeCover: WorldModelsTask<TakeCoverConfig, TakeCoverMetrics> = {
+  name: "world-models-takecover",
+  paper: "Ha & Schmidhuber (2018), World Models, section 5 (VizDoom: learning inside a dream), " +
+    "Table 2",
+  summary: "V and an M that predicts death on TakeCover; C evolved only inside M's dream at " +
+    "five temperatures, then run in the real game",
+  notebook: "notebooks/02-world-models.ipynb",
+  configSchema: takeCoverConfig,
+  budgets: takeCoverBudgets,
+  expectedSeconds: { quick: 10, laptop: 660, paper: 30 * 24 * 3600 },
+  adapter: takeCoverTask,
+  moduleUrl: import.meta.url,
+  memoryShape: memoryShapeOf,
+  controllerIds: (config) => config.temperatures.map(String),
+  controllerLabel: (id) => `evolve C in the dream (tau ${id})`,
+  controllerFields: (config, id) => ({
+    doneLossWeight: config.doneLossWeight,
+    doneThreshold: config.doneThreshold,
+    evolution: config.evolution,
+    evaluation: config.evaluation,
+    tau: Number(id),
+  }),
+  runController: (context, id) => evolveInDream(context, Number(id)),
+  finish: {
+    label: "figures",
+    fields: (config) => ({
+      temperatures: config.temperatures,
       doneThreshold: config.doneThreshold,
       evolution: config.evolution,
       evaluation: config.evaluation,
-    };
-    let bestTheta: Float64Array | null = null;
-    let bestReal = -Infinity;
-    for (const tau of config.temperatures) {
-      const fields = { ...fieldsBase, tau };
-      const stage = `dream-controller-tau-${tau}`;
-      const outcome = await clock.time(`evolve C in the dream (tau ${tau})`, async () => {
-        const loaded = await store.load(stage, fields);
-        if (loaded) {
-          return {
-            theta: Float64Array.from(loaded.arrays.theta as Float32Array),
-            curve: loaded.meta.curve as GenerationRecord[],
-            dream: loaded.meta.dream as number[],
-            real: loaded.meta.real as number[],
-          };
-        }
-        const { populationSize, rolloutsPerCandidate, generations } = config.evolution;
-        const dreamRng = new Rng(seed * 1009 + Math.round(tau * 100));
-        const evolved = await evolveController({
-          dimension: controllerParameterCount(shape),
-          populationSize,
-          initialSigma: config.evolution.initialSigma,
-          generations,
-          rng: new Rng(seed * 1013 + Math.round(tau * 100)),
-          evaluate: (candidates) => {
-            const thetas = candidates.flatMap((c) => Array(rolloutsPerCandidate).fill(c));
-            const { returns } = rolloutInDream(
-              world.model,
-              takeCoverTask,
-              shape,
-              thetas,
-              world.latents,
-              dreamRng,
-              {
-                tau,
-                maxSteps: config.evolution.episodeSteps,
-                doneThreshold: config.doneThreshold,
-              },
-            );
-            throwIfInterrupted(options.signal);
-            return Promise.resolve(
-              candidates.map((_, k) =>
-                mean(returns.subarray(k * rolloutsPerCandidate, (k + 1) * rolloutsPerCandidate))
-              ),
-            );
-          },
-          onGeneration: (record) =>
-            report({
-              stage: `evolve C in the dream (tau ${tau})`,
-              done: record.generation,
-              total: generations,
-              message: `mean ${record.mean.toFixed(0)}, best ${record.best.toFixed(0)} steps`,
-            }),
-        });
-        const episodes = config.evaluation.episodes;
-        const dream = Array.from(
-          rolloutInDream(
-            world.model,
-            takeCoverTask,
-            shape,
-            range(episodes).map(() => evolved.theta),
-            world.latents,
-            new Rng(seed * 1019 + Math.round(tau * 100)),
-            {
-              tau,
-              maxSteps: config.evaluation.episodeSteps,
-              doneThreshold: config.doneThreshold,
-            },
-          ).returns,
-        );
-        const real = Array.from(
-          (await rolloutInReality(
-            takeCoverTask,
-            world.vision,
-            world.model,
-            shape,
-            evaluationSeeds.map(() => evolved.theta),
-            evaluationSeeds,
-            {
-              maxSteps: config.evaluation.episodeSteps,
-              onStep: (t) => {
-                if (t % 50 === 0) {
-                  report({
-                    stage: `run C in the real game (tau ${tau})`,
-                    done: t,
-                    total: config.evaluation.episodeSteps,
-                  });
-                }
-              },
-            },
-          )).returns,
-        );
-        await store.save(stage, fields, { theta: Float32Array.from(evolved.theta) }, {
-          curve: evolved.curve,
-          dream,
-          real,
-        });
-        return { theta: evolved.theta, curve: evolved.curve, dream, real };
-      });
-      const previous = byTau.get(tau);
-      byTau.set(tau, {
-        tau,
-        curve: previous?.curve ?? outcome.curve,
-        dream: [...(previous?.dream ?? []), ...outcome.dream],
-        real: [...(previous?.real ?? []), ...outcome.real],
-      });
-      if (seed === config.seeds[0] && mean(outcome.real) > bestReal) {
-        bestReal = mean(outcome.real);
-        bestTheta = outcome.theta;
-      }
-      throwIfInterrupted(options.signal);
-    }
-
-    if (seed === config.seeds[0] && bestTheta) {
-      await clock.time("figures", async () => {
-        const theta = bestTheta!;
-        const drive = await rolloutInReality(
-          takeCoverTask,
-          world.vision,
-          world.model,
-          shape,
-          [theta],
-          [evaluationSeeds[0]],
-          { maxSteps: config.animationFrames, recordFrames: config.animationFrames },
-        );
-        const real = new Uint8Array(drive.frames!.length * FRAME_SIZE);
-        drive.frames!.forEach((f, i) => real.set(f, i * FRAME_SIZE));
-        const count = drive.frames!.length;
-        const encoded = world.vision.encode(real, count);
-        const reconstructed = framesFromBytes(world.vision.decode(encoded.mu, count));
-        const bestTau = [...byTau.values()].reduce((a, b) =>
-          mean(b.real) > mean(a.real) ? b : a
-        ).tau;
-        const dream = rolloutInDream(
-          world.model,
-          takeCoverTask,
-          shape,
-          [theta],
-          [{ ...world.latents[0], mu: encoded.mu, logVar: encoded.logVar }],
-          new Rng(seed + 3),
-          {
-            tau: bestTau,
-            maxSteps: config.animationFrames,
-            doneThreshold: config.doneThreshold,
-            recordLatents: config.animationFrames,
-          },
-        );
-        const dreamFrames = framesFromBytes(
-          world.vision.decode(
-            Float32Array.from(dream.dreamLatents.flatMap((row) => [...row])),
-            dream.dreamLatents.length,
-          ),
-        );
-        const realFrames = framesFromBytes(real);
-        // Both sequences run to the longer one; a finished one holds its last frame.
-        const steps = Math.max(realFrames.length, dreamFrames.length);
-        const at = (frames: Frame[], i: number) => frames[Math.min(i, frames.length - 1)];
-        const animation = range(steps).map((i) =>
-          upscale(hstack([at(realFrames, i), at(reconstructed, i), at(dreamFrames, i)]), 2)
-        );
-        const gifPath = `${dataDir}/media/world-models-takecover-real-vs-dream.gif`;
-        await saveImage(encodeGif(animation, { delayMs: 80, maxColors: 64 }), gifPath);
-        media.push(gifPath);
-      });
-    }
-    world.vision.dispose();
-    world.model.dispose();
-  }
-
-  const metrics: TakeCoverMetrics = {
-    parameterCounts: {
-      ours: {
-        vision: visionParameterCount(config.vision),
-        memory: MdnRnn.parameterCount({
-          latentSize: config.vision.latentSize,
-          actionSize: 1,
-          hiddenSize: config.memory.hiddenSize,
-          numMixtures: config.memory.numMixtures,
-          predictDone: true,
-          episodeStartInput: true,
-        }),
-        controller: controllerParameterCount(shape),
-      },
-      paper: TAKE_COVER_PAPER.parameters,
+      animationFrames: config.animationFrames,
+    }),
+    async run(context, controllers) {
+      return { arrays: {}, meta: { media: await realVersusDream(context, controllers) } };
     },
-    visionCurve,
-    memoryCurve,
-    randomPolicy,
-    temperatures: config.temperatures.map((tau) => byTau.get(tau)!),
-    media: media.map((path) => path.replace(`${REPO_ROOT}/`, "")),
-    resumedStages: clock.resumed,
-  };
-  return {
-    experiment: "world-models-takecover",
-    paper: worldModelsTakeCover.paper,
-    budget: options.budget ?? "custom",
-    command: "",
-    seeds: config.seeds,
-    backend: describeBackend(backend),
-    wallSeconds: (performance.now() - started) / 1000,
-    claims: takeCoverClaims(metrics),
-    metrics,
-    stageSeconds: clock.seconds,
-  };
-}
+  },
+  summarize(config, seeds, resumed) {
+    const shape = controllerShape(config);
+    const first = seeds[0];
+    const temperatures: TemperatureResult[] = config.temperatures.map((tau) => {
+      const outcomes = seeds.map((s) => s.controllers.get(String(tau))!.meta);
+      return {
+        tau,
+        curve: outcomes[0].curve as GenerationRecord[],
+        dream: outcomes.flatMap((o) => o.dream as number[]),
+        real: outcomes.flatMap((o) => o.real as number[]),
+      };
+    });
+    return Promise.resolve({
+      parameterCounts: {
+        ours: {
+          vision: visionParameterCount(config.vision),
+          memory: MdnRnn.parameterCount({
+            latentSize: config.vision.latentSize,
+            actionSize: 1,
+            hiddenSize: config.memory.hiddenSize,
+            numMixtures: config.memory.numMixtures,
+            predictDone: true,
+            episodeStartInput: true,
+          }),
+          controller: controllerParameterCount(shape),
+        },
+        paper: TAKE_COVER_PAPER.parameters,
+      },
+      visionCurve: first.world.visionCurve,
+      memoryCurve: first.world.memoryCurve,
+      randomPolicy: seeds.flatMap((s) => randomPolicySteps(config, s.seed)),
+      temperatures,
+      media: (first.finish?.meta.media as string[]) ?? [],
+      resumedStages: resumed,
+    });
+  },
+  claims: (metrics) => takeCoverClaims(metrics),
+  drawFigures,
+};
+
+/** The function the stage workers call (see WorldModelsTask.moduleUrl). */
+export const runStage = worldModelsStageRunner(takeCover);
 
 const DREAM_NOTE = 'It is possible to train the model inside the "dream" and transfer the ' +
   "policy to the environment. To be able to that it's necessary to carefully control the " +
@@ -690,25 +680,8 @@ async function drawFigures(
       `${resDir}/world-models-takecover-parameters.svg`,
     ),
   );
-  for (const path of m.media) {
-    const target = `${resDir}/${path.split("/").pop()}`;
-    await Deno.mkdir(resDir, { recursive: true });
-    await Deno.copyFile(`${REPO_ROOT}/${path}`, target);
-    written.push(target);
-  }
+  written.push(...await copyMedia(m.media, resDir));
   return written;
 }
 
-export const worldModelsTakeCover: Experiment<TakeCoverConfig, TakeCoverMetrics> = {
-  name: "world-models-takecover",
-  paper: "Ha & Schmidhuber (2018), World Models, section 5 (VizDoom: learning inside a dream), " +
-    "Table 2",
-  summary: "V and an M that predicts death on TakeCover; C evolved only inside M's dream at " +
-    "five temperatures, then run in the real game",
-  notebook: "notebooks/02-world-models.ipynb",
-  configSchema: takeCoverConfig,
-  budgets: takeCoverBudgets,
-  expectedSeconds: { quick: 10, laptop: 660, paper: 30 * 24 * 3600 },
-  run,
-  drawFigures,
-};
+export const worldModelsTakeCover = worldModelsExperiment(takeCover);

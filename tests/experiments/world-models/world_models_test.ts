@@ -131,7 +131,13 @@ Deno.test("World Models experiments", async (t) => {
       const first = await runExperiment(worldModelsCarRacing, request);
       assert.equal(tf.memory().numTensors, before, "the run left tensors behind");
       for (
-        const stage of ["random rollouts", "train V", "train M", "evolve C (zh)", "figures"]
+        const stage of [
+          "random rollouts",
+          "train V",
+          "train M",
+          "evolve C (zh)",
+          "iterative training and figures",
+        ]
       ) {
         assert.ok(stage in first.stageSeconds!, `no time for ${stage}`);
       }
@@ -155,6 +161,23 @@ Deno.test("World Models experiments", async (t) => {
       assert.equal(tf.memory().numTensors, before);
     });
 
+    await t.step("two stage workers give the results of one thread", async () => {
+      const request = { budget: "quick" as const, dryRun: true };
+      const oneThread = await runExperiment(worldModelsCarRacing, {
+        ...request,
+        dataDir: `${dataDir}/one`,
+        workers: 1,
+      });
+      const twoWorkers = await runExperiment(worldModelsCarRacing, {
+        ...request,
+        dataDir: `${dataDir}/two`,
+        workers: 2,
+      });
+      assert.deepEqual(twoWorkers.claims, oneThread.claims);
+      assert.deepEqual(twoWorkers.metrics.variants, oneThread.metrics.variants);
+      assert.deepEqual(twoWorkers.metrics.iterative, oneThread.metrics.iterative);
+    });
+
     await t.step("a stage from another config or a damaged file is refused", async () => {
       const store = new StageStore(`${dataDir}/car/seed-0`);
       await assert.rejects(
@@ -163,7 +186,8 @@ Deno.test("World Models experiments", async (t) => {
           error instanceof UserError && error.message.includes("rollouts.json") &&
           error.message.includes("another config"),
       );
-      // A run with another M config finds the old M (and the stages after it) and refuses it.
+      // A run with another M config finds the stages that depend on M and refuses them, naming
+      // the file and the field.
       const other = carRacingBudgets.quick;
       await assert.rejects(
         () =>
@@ -174,10 +198,12 @@ Deno.test("World Models experiments", async (t) => {
             dryRun: true,
           }),
         (error: Error) =>
-          error instanceof UserError && error.message.includes("seed-0/memory") &&
+          error instanceof UserError && error.message.includes("seed-0/world-summary.json") &&
           error.message.includes("memory.hiddenSize"),
       );
-      // V's weights (a lib/tensor/checkpoint.ts checkpoint) cut short, then its manifest broken.
+      // V's weights (a lib/tensor/checkpoint.ts checkpoint) cut short, then its manifest broken;
+      // the world model's summary removed, so that the next run has to load V again.
+      await Deno.remove(`${dataDir}/car/seed-0/world-summary.json`);
       const weights = `${dataDir}/car/seed-0/vision/weights.bin`;
       const bytes = await Deno.readFile(weights);
       await Deno.writeFile(weights, bytes.subarray(0, bytes.length - 8));
