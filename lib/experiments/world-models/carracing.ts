@@ -32,10 +32,14 @@ import type { Claim, ExperimentResult } from "../types.ts";
 import {
   evolutionSchema,
   evolveController,
+  type FitnessNoise,
+  fitnessNoise,
   FRAME_SIZE,
   framesFromBytes,
   type GenerationRecord,
+  type HeldOutRecord,
   memorySchema,
+  poolHeldOut,
   rolloutInDream,
   rolloutInReality,
   rolloutsSchema,
@@ -127,31 +131,33 @@ export const carRacingBudgets: Record<"quick" | "laptop" | "paper", CarRacingCon
     animationFrames: 10,
   },
   laptop: {
-    seeds: [0],
-    rollouts: { numEpisodes: 60, maxSteps: 300, framesForVision: 6000 },
+    seeds: [0, 1, 2],
+    rollouts: { numEpisodes: 200, maxSteps: 300, framesForVision: 10_000 },
     vision: {
       latentSize: 32,
       encoderChannels: [16, 32, 64, 128],
       decoderChannels: [256, 64, 32, 16],
-      epochs: 2,
-      batchSize: 32,
+      epochs: 3,
+      batchSize: 64,
       learningRate: 1e-3,
       klTolerance: 0.5,
     },
     memory: {
-      hiddenSize: 64,
+      hiddenSize: 256,
       numMixtures: 5,
-      epochs: 6,
-      batchSize: 16,
+      epochs: 8,
+      batchSize: 32,
       chunkLength: 50,
       learningRate: 1e-3,
     },
     evolution: {
       populationSize: 16,
-      rolloutsPerCandidate: 2,
-      generations: 40,
+      rolloutsPerCandidate: 4,
+      generations: 20,
       initialSigma: 0.1,
-      episodeSteps: 250,
+      episodeSteps: 1000,
+      heldOutEvery: 5,
+      heldOutEpisodes: 4,
     },
     hiddenLayerSize: 40,
     variants: ["z", "z-hidden", "zh"],
@@ -234,6 +240,10 @@ export interface VariantResult {
   curve: GenerationRecord[];
   /** Returns on held-out tracks, one per episode, all seeds pooled. */
   returns: number[];
+  /** The CMA-ES mean's returns on held-out tracks as evolution went, seeds pooled. */
+  heldOut: HeldOutRecord[];
+  /** Fitness noise of each seed's evolved controller. */
+  fitnessNoise: FitnessNoise[];
 }
 
 export interface CarRacingMetrics {
@@ -349,8 +359,13 @@ function evolveOnTracks(
 ) {
   const { config, seed, world, report, signal } = context;
   const shape = controllerShape(config, features);
-  const { populationSize, rolloutsPerCandidate, episodeSteps } = config.evolution;
+  const { populationSize, rolloutsPerCandidate, episodeSteps, heldOutEvery } = config.evolution;
   return evolveController({
+    heldOut: heldOutEvery === undefined ? undefined : {
+      every: heldOutEvery,
+      evaluate: (mean) =>
+        evaluateOnTracks(context, features, model, mean, config.evolution.heldOutEpisodes),
+    },
     dimension: controllerParameterCount(shape),
     populationSize,
     initialSigma: config.evolution.initialSigma,
@@ -387,15 +402,41 @@ function evolveOnTracks(
   });
 }
 
-/** C's returns on the held-out tracks. */
+/** Repeats of a fitness evaluation of the evolved controller, for its noise. */
+const NOISE_REPEATS = 8;
+
+/** The evolved controller's single training rollouts on fresh tracks, against the population. */
+async function measureFitnessNoise(
+  context: SeedContext<CarRacingConfig>,
+  features: ControllerFeatures,
+  theta: Float64Array,
+  curve: readonly GenerationRecord[],
+): Promise<FitnessNoise> {
+  const { config, seed, world } = context;
+  const { rolloutsPerCandidate, episodeSteps } = config.evolution;
+  const count = NOISE_REPEATS * rolloutsPerCandidate;
+  const { returns } = await rolloutInReality(
+    carRacingTask,
+    world.vision,
+    world.model,
+    controllerShape(config, features),
+    Array.from({ length: count }, () => theta),
+    Array.from({ length: count }, (_, i) => seed * 10_000_000 + 9_000_000 + i),
+    { maxSteps: episodeSteps },
+  );
+  return fitnessNoise(returns, rolloutsPerCandidate, curve);
+}
+
+/** C's returns on the held-out tracks (the first `tracks` of them when given). */
 async function evaluateOnTracks(
   context: SeedContext<CarRacingConfig>,
   features: ControllerFeatures,
   model: MdnRnn,
   theta: Float64Array,
+  tracks?: number,
 ): Promise<number[]> {
   const { config, world, report } = context;
-  const seeds = evaluationSeeds(config);
+  const seeds = evaluationSeeds(config).slice(0, tracks);
   const { returns } = await rolloutInReality(
     carRacingTask,
     world.vision,
@@ -631,7 +672,7 @@ export const carRacing: WorldModelsTask<CarRacingConfig, CarRacingMetrics> = {
   }),
   async runController(context, id) {
     const features = id as ControllerFeatures;
-    const { theta, curve } = await evolveOnTracks(
+    const { theta, curve, heldOut } = await evolveOnTracks(
       context,
       features,
       context.world.model,
@@ -639,7 +680,11 @@ export const carRacing: WorldModelsTask<CarRacingConfig, CarRacingMetrics> = {
       `evolve C (${features})`,
     );
     const returns = await evaluateOnTracks(context, features, context.world.model, theta);
-    return { arrays: { theta: Float32Array.from(theta) }, meta: { curve, returns } };
+    const noise = await measureFitnessNoise(context, features, theta, curve);
+    return {
+      arrays: { theta: Float32Array.from(theta) },
+      meta: { curve, returns, heldOut, fitnessNoise: noise },
+    };
   },
   finish: {
     label: "iterative training and figures",
@@ -675,6 +720,13 @@ export const carRacing: WorldModelsTask<CarRacingConfig, CarRacingMetrics> = {
       parameters: controllerParameterCount(controllerShape(config, features)),
       curve: (first.controllers.get(features)?.meta.curve as GenerationRecord[]) ?? [],
       returns: returnsOf(features),
+      heldOut: poolHeldOut(
+        seeds.map((s) => s.controllers.get(features)?.meta.heldOut as HeldOutRecord[]),
+      ),
+      fitnessNoise: seeds.flatMap((s) => {
+        const noise = s.controllers.get(features)?.meta.fitnessNoise as FitnessNoise | undefined;
+        return noise ? [noise] : [];
+      }),
     }));
     const finish = first.finish?.meta ?? {};
     return Promise.resolve({
@@ -830,6 +882,56 @@ async function drawFigures(
           yLabel: "Return",
         }),
         `${resDir}/world-models-carracing-fitness.svg`,
+      ),
+    );
+  }
+  const tracked = m.variants.filter((v) => v.heldOut?.length);
+  if (tracked.length) {
+    written.push(
+      await saveFigure(
+        lineChart({
+          title: "CarRacing: C's held-out score as evolution goes",
+          subtitle: "The CMA-ES mean on held-out tracks every few generations, mean ± std over " +
+            `${result.seeds.length} seed(s)' tracks; dashed: the paper's z and h score`,
+          series: tracked.map((v) => ({
+            name: VARIANT_NAMES[v.features],
+            x: v.heldOut.map((r) => r.generation),
+            y: v.heldOut.map((r) => mean(r.returns)),
+            yStd: v.heldOut.map((r) => std(r.returns)),
+          })),
+          xLabel: "Generation",
+          yLabel: "Held-out return",
+          marks: [Plot.ruleY([CAR_RACING_PAPER.scores.zh.mean], { strokeDasharray: "4,4" })],
+        }),
+        `${resDir}/world-models-carracing-held-out.svg`,
+      ),
+    );
+  }
+  const noisy = m.variants.filter((v) => v.fitnessNoise?.length);
+  if (noisy.length) {
+    const rollouts = [1, 2, 4, 8, 16, 32];
+    written.push(
+      await saveFigure(
+        lineChart({
+          title: "CarRacing: how noisy is a candidate's fitness?",
+          subtitle: "The evolved C's fitness noise with R rollouts per candidate (one rollout's " +
+            "std / sqrt(R)), against the spread of the last generation's fitness (dashed)",
+          series: noisy.map((v) => ({
+            name: VARIANT_NAMES[v.features],
+            x: rollouts,
+            y: rollouts.map((r) => mean(v.fitnessNoise.map((n) => n.rolloutStd)) / Math.sqrt(r)),
+          })),
+          xLabel: "Rollouts per candidate (R)",
+          yLabel: "Standard deviation of fitness",
+          xType: "log",
+          marks: noisy.map((v) =>
+            Plot.ruleY([mean(v.fitnessNoise.map((n) => n.populationStd))], {
+              strokeDasharray: "4,4",
+              stroke: "#888",
+            })
+          ),
+        }),
+        `${resDir}/world-models-carracing-fitness-noise.svg`,
       ),
     );
   }

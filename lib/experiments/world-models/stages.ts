@@ -473,6 +473,38 @@ export interface GenerationRecord {
   mean: number;
   best: number;
   worst: number;
+  /** Spread of the candidates' fitness (standard deviation). */
+  std: number;
+}
+
+/**
+ * How noisy a candidate's fitness is: one candidate's fitness measured over many single rollouts,
+ * against the spread of fitness across a generation's candidates. With R rollouts per candidate
+ * the noise of a fitness is about rolloutStd / sqrt(R); when that is near the population's
+ * spread, CMA-ES ranks its candidates mostly by luck.
+ */
+export interface FitnessNoise {
+  rolloutsPerCandidate: number;
+  /** Standard deviation of one rollout's return, for the evolved controller. */
+  rolloutStd: number;
+  /** Standard deviation of fitness across the last generation's candidates. */
+  populationStd: number;
+}
+
+/** FitnessNoise from single-rollout returns of one controller and the evolution's curve. */
+export function fitnessNoise(
+  rolloutReturns: ArrayLike<number>,
+  rolloutsPerCandidate: number,
+  curve: readonly GenerationRecord[],
+): FitnessNoise {
+  const values = Array.from(rolloutReturns);
+  const mean = values.reduce((a, b) => a + b, 0) / Math.max(values.length, 1);
+  const variance = values.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(values.length, 1);
+  return {
+    rolloutsPerCandidate,
+    rolloutStd: Math.sqrt(variance),
+    populationStd: curve.at(-1)?.std ?? Number.NaN,
+  };
 }
 
 export interface EvolveOptions {
@@ -486,6 +518,31 @@ export interface EvolveOptions {
   /** Start from these parameters (iterative training) instead of zeros. */
   initialMean?: Float64Array;
   onGeneration?: (record: GenerationRecord) => void;
+  /**
+   * Scores the distribution's mean on held-out episodes every `every` generations (and after
+   * the last), for the score-against-generations curve.
+   */
+  heldOut?: { every: number; evaluate(mean: Float64Array, generation: number): Promise<number[]> };
+}
+
+/** The held-out returns of the distribution's mean after a generation. */
+export interface HeldOutRecord {
+  generation: number;
+  returns: number[];
+}
+
+/** Held-out curves of several seeds pooled generation by generation (absent ones skipped). */
+export function poolHeldOut(curves: readonly (HeldOutRecord[] | undefined)[]): HeldOutRecord[] {
+  const byGeneration = new Map<number, number[]>();
+  for (const curve of curves) {
+    for (const { generation, returns } of curve ?? []) {
+      byGeneration.set(generation, [...(byGeneration.get(generation) ?? []), ...returns]);
+    }
+  }
+  return [...byGeneration].sort((a, b) => a[0] - b[0]).map(([generation, returns]) => ({
+    generation,
+    returns,
+  }));
 }
 
 /**
@@ -494,7 +551,7 @@ export interface EvolveOptions {
  */
 export async function evolveController(
   options: EvolveOptions,
-): Promise<{ theta: Float64Array; curve: GenerationRecord[] }> {
+): Promise<{ theta: Float64Array; curve: GenerationRecord[]; heldOut: HeldOutRecord[] }> {
   const es = new CmaEs({
     dimension: options.dimension,
     populationSize: options.populationSize,
@@ -504,21 +561,32 @@ export async function evolveController(
     maximize: true,
   });
   const curve: GenerationRecord[] = [];
+  const heldOutCurve: HeldOutRecord[] = [];
   for (let g = 0; g < options.generations; g++) {
     const candidates = es.ask();
     const fitness = await options.evaluate(candidates, g);
     es.tell(candidates, fitness);
+    const mean = fitness.reduce((a, b) => a + b, 0) / fitness.length;
     const record = {
       generation: g + 1,
-      mean: fitness.reduce((a, b) => a + b, 0) / fitness.length,
+      mean,
       best: Math.max(...fitness),
       worst: Math.min(...fitness),
+      std: Math.sqrt(fitness.reduce((a, b) => a + (b - mean) ** 2, 0) / fitness.length),
     };
     curve.push(record);
     options.onGeneration?.(record);
+    const { heldOut } = options;
+    if (heldOut && (record.generation % heldOut.every === 0 || g === options.generations - 1)) {
+      const center = Float64Array.from(es.mean);
+      heldOutCurve.push({
+        generation: record.generation,
+        returns: await heldOut.evaluate(center, record.generation),
+      });
+    }
     await breathe();
   }
-  return { theta: Float64Array.from(es.mean), curve };
+  return { theta: Float64Array.from(es.mean), curve, heldOut: heldOutCurve };
 }
 
 /** Trains V for `epochs` passes over a frame sample; returns the mean losses of each epoch. */
@@ -660,6 +728,12 @@ export const evolutionSchema = z.object({
   initialSigma: z.number().gt(0).max(10),
   /** Steps per fitness rollout. */
   episodeSteps: z.number().int().min(10).max(2100),
+  /**
+   * Every this many generations, the distribution's mean is scored on `heldOutEpisodes`
+   * held-out episodes (the first of the final evaluation's), for the score against generations.
+   */
+  heldOutEvery: z.number().int().min(1).max(100_000).optional(),
+  heldOutEpisodes: z.number().int().min(1).max(100).optional(),
 });
 
 export type RolloutsConfig = z.infer<typeof rolloutsSchema>;

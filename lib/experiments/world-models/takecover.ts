@@ -30,10 +30,14 @@ import type { Claim, ExperimentResult } from "../types.ts";
 import {
   evolutionSchema,
   evolveController,
+  type FitnessNoise,
+  fitnessNoise,
   FRAME_SIZE,
   framesFromBytes,
   type GenerationRecord,
+  type HeldOutRecord,
   memorySchema,
+  poolHeldOut,
   rolloutInDream,
   rolloutInReality,
   rolloutsSchema,
@@ -50,6 +54,7 @@ import {
   type WorldModelsTask,
 } from "./task.ts";
 import type { LoadedStage } from "./store.ts";
+import { type DeathCalibration, measureDeaths } from "./death.ts";
 
 export const takeCoverConfig = z.object({
   seeds: z.array(z.number().int().nonnegative()).min(1).max(10),
@@ -64,6 +69,14 @@ export const takeCoverConfig = z.object({
   evolution: evolutionSchema,
   /** The temperatures of Table 2. */
   temperatures: z.array(z.number().gt(0).max(5)).min(1),
+  /**
+   * Whether M learned death (lib/experiments/world-models/death.ts): held-out random episodes for
+   * its calibration, and dream episodes per temperature of a policy that stands still.
+   */
+  deathCheck: z.object({
+    episodes: z.number().int().min(1).max(1000),
+    dreamEpisodes: z.number().int().min(1).max(1000),
+  }),
   evaluation: z.object({
     /** Episodes per temperature, in the dream and in the real game (the paper: 100). */
     episodes: z.number().int().min(1).max(1000),
@@ -108,30 +121,31 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
       episodeSteps: 40,
     },
     temperatures: [0.1, 1.15],
+    deathCheck: { episodes: 3, dreamEpisodes: 2 },
     evaluation: { episodes: 2, episodeSteps: 60 },
     animationFrames: 10,
   },
   laptop: {
-    seeds: [0],
+    seeds: [0, 1, 2],
     rollouts: {
-      numEpisodes: 300,
-      maxSteps: 500,
-      framesForVision: 5000,
+      numEpisodes: 800,
+      maxSteps: 600,
+      framesForVision: 10_000,
       actionHoldSteps: 20,
     },
     vision: {
       latentSize: 64,
       encoderChannels: [16, 32, 64, 128],
       decoderChannels: [256, 64, 32, 16],
-      epochs: 8,
-      batchSize: 32,
+      epochs: 4,
+      batchSize: 64,
       learningRate: 1e-3,
       klTolerance: 0.5,
     },
     memory: {
-      hiddenSize: 128,
+      hiddenSize: 256,
       numMixtures: 5,
-      epochs: 8,
+      epochs: 10,
       batchSize: 64,
       chunkLength: 50,
       learningRate: 1e-3,
@@ -140,12 +154,15 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
     doneThreshold: 0.5,
     evolution: {
       populationSize: 16,
-      rolloutsPerCandidate: 4,
-      generations: 12,
+      rolloutsPerCandidate: 8,
+      generations: 30,
       initialSigma: 0.1,
-      episodeSteps: 600,
+      episodeSteps: 1000,
+      heldOutEvery: 10,
+      heldOutEpisodes: 4,
     },
     temperatures: TEMPERATURES,
+    deathCheck: { episodes: 64, dreamEpisodes: 32 },
     evaluation: { episodes: 16, episodeSteps: 2100 },
     animationFrames: 60,
   },
@@ -179,6 +196,7 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
       episodeSteps: 2100,
     },
     temperatures: TEMPERATURES,
+    deathCheck: { episodes: 100, dreamEpisodes: 100 },
     evaluation: { episodes: 100, episodeSteps: 2100 },
     animationFrames: 300,
   },
@@ -233,6 +251,12 @@ export interface TemperatureResult {
   dream: number[];
   /** Steps survived in the real game. */
   real: number[];
+  /** The dream-trained mean's real steps as evolution went, seeds pooled. */
+  heldOut: HeldOutRecord[];
+  /** Dream steps of a policy that stands still, every seed's M, pooled. */
+  standStillDream: number[];
+  /** Fitness noise in the dream of each seed's evolved controller. */
+  fitnessNoise: FitnessNoise[];
 }
 
 export interface TakeCoverMetrics {
@@ -244,6 +268,10 @@ export interface TakeCoverMetrics {
   memoryCurve: number[];
   randomPolicy: number[];
   temperatures: TemperatureResult[];
+  /** M's predicted death probability against real deaths on held-out episodes, per seed. */
+  deathCalibration: DeathCalibration[];
+  /** Steps the stand-still policy survives in the real game, on the evaluation episodes. */
+  standStillReal: number[];
   media: string[];
   /** Stages loaded from data/ rather than computed (their seconds are those of the first run). */
   resumedStages: string[];
@@ -280,6 +308,21 @@ function randomPolicySteps(config: TakeCoverConfig, seed: number): number[] {
   });
 }
 
+/** Steps a policy that never moves survives in the real game, on the evaluation episodes. */
+function standStillSteps(config: TakeCoverConfig): number[] {
+  const env = takeCoverTask.make();
+  return evaluationSeeds(config).map((episodeSeed) => {
+    env.reset(episodeSeed);
+    let steps = 0;
+    while (steps < config.evaluation.episodeSteps) {
+      const result = env.step(TAKE_COVER_STAY);
+      steps++;
+      if (result.terminated || result.truncated) break;
+    }
+    return steps;
+  });
+}
+
 /** C evolved only inside M's dream at temperature tau, then scored in the dream and for real. */
 async function evolveInDream(
   context: SeedContext<TakeCoverConfig>,
@@ -287,9 +330,14 @@ async function evolveInDream(
 ): Promise<StageOutput> {
   const { config, seed, world, report, signal } = context;
   const shape = controllerShape(config);
-  const { populationSize, rolloutsPerCandidate, generations } = config.evolution;
+  const { populationSize, rolloutsPerCandidate, generations, heldOutEvery } = config.evolution;
   const dreamRng = new Rng(seed * 1009 + Math.round(tau * 100));
   const evolved = await evolveController({
+    // The real game's verdict on the dream-trained mean as evolution goes.
+    heldOut: heldOutEvery === undefined ? undefined : {
+      every: heldOutEvery,
+      evaluate: (mean) => realSteps(context, mean, config.evolution.heldOutEpisodes),
+    },
     dimension: controllerParameterCount(shape),
     populationSize,
     initialSigma: config.evolution.initialSigma,
@@ -341,33 +389,58 @@ async function evolveInDream(
       },
     ).returns,
   );
-  const seeds = evaluationSeeds(config);
-  const real = Array.from(
-    (await rolloutInReality(
-      takeCoverTask,
-      world.vision,
+  const real = await realSteps(context, evolved.theta, undefined, tau);
+  // The evolved C's single dream rollouts, for the noise of one candidate's fitness.
+  const repeats = 8 * rolloutsPerCandidate;
+  const noise = fitnessNoise(
+    rolloutInDream(
       world.model,
+      takeCoverTask,
       shape,
-      seeds.map(() => evolved.theta),
-      seeds,
-      {
-        maxSteps: config.evaluation.episodeSteps,
-        onStep: (t) => {
-          if (t % 50 === 0) {
-            report({
-              stage: `run C in the real game (tau ${tau})`,
-              done: t,
-              total: config.evaluation.episodeSteps,
-            });
-          }
-        },
-      },
-    )).returns,
+      range(repeats).map(() => evolved.theta),
+      world.latents,
+      new Rng(seed * 1021 + Math.round(tau * 100)),
+      { tau, maxSteps: config.evolution.episodeSteps, doneThreshold: config.doneThreshold },
+    ).returns,
+    rolloutsPerCandidate,
+    evolved.curve,
   );
   return {
     arrays: { theta: Float32Array.from(evolved.theta) },
-    meta: { curve: evolved.curve, dream, real },
+    meta: { curve: evolved.curve, dream, real, heldOut: evolved.heldOut, fitnessNoise: noise },
   };
+}
+
+/** Steps C survives in the real game on the evaluation episodes (the first `episodes`). */
+async function realSteps(
+  context: SeedContext<TakeCoverConfig>,
+  theta: Float64Array,
+  episodes?: number,
+  tau?: number,
+): Promise<number[]> {
+  const { config, world, report } = context;
+  const seeds = evaluationSeeds(config).slice(0, episodes);
+  const { returns } = await rolloutInReality(
+    takeCoverTask,
+    world.vision,
+    world.model,
+    controllerShape(config),
+    seeds.map(() => theta),
+    seeds,
+    {
+      maxSteps: config.evaluation.episodeSteps,
+      onStep: (t) => {
+        if (tau !== undefined && t % 50 === 0) {
+          report({
+            stage: `run C in the real game (tau ${tau})`,
+            done: t,
+            total: config.evaluation.episodeSteps,
+          });
+        }
+      },
+    },
+  );
+  return Array.from(returns);
 }
 
 /** The animation: C's best controller in the real game beside V's view and M's dream. */
@@ -450,6 +523,33 @@ export const takeCover: WorldModelsTask<TakeCoverConfig, TakeCoverMetrics> = {
   adapter: takeCoverTask,
   moduleUrl: import.meta.url,
   memoryShape: memoryShapeOf,
+  describeFields: (config) => ({
+    deathCheck: config.deathCheck,
+    doneThreshold: config.doneThreshold,
+    temperatures: config.temperatures,
+    evaluation: config.evaluation,
+  }),
+  async describeWorld({ config, seed, world }) {
+    return {
+      ...await measureDeaths(
+        takeCoverTask,
+        world.vision,
+        world.model,
+        controllerShape(config),
+        world.latents,
+        seed,
+        {
+          episodes: config.deathCheck.episodes,
+          maxSteps: config.rollouts.maxSteps,
+          actionHoldSteps: config.rollouts.actionHoldSteps,
+          doneThreshold: config.doneThreshold,
+          temperatures: config.temperatures,
+          dreamEpisodes: config.deathCheck.dreamEpisodes,
+          dreamSteps: config.evaluation.episodeSteps,
+        },
+      ),
+    };
+  },
   controllerIds: (config) => config.temperatures.map(String),
   controllerLabel: (id) => `evolve C in the dream (tau ${id})`,
   controllerFields: (config, id) => ({
@@ -483,6 +583,14 @@ export const takeCover: WorldModelsTask<TakeCoverConfig, TakeCoverMetrics> = {
         curve: outcomes[0].curve as GenerationRecord[],
         dream: outcomes.flatMap((o) => o.dream as number[]),
         real: outcomes.flatMap((o) => o.real as number[]),
+        heldOut: poolHeldOut(outcomes.map((o) => o.heldOut as HeldOutRecord[])),
+        fitnessNoise: outcomes.flatMap((o) =>
+          o.fitnessNoise ? [o.fitnessNoise as FitnessNoise] : []
+        ),
+        standStillDream: seeds.flatMap((s) =>
+          (s.world.description.standStill as { tau: number; dream: number[] }[] | undefined)
+            ?.find((row) => row.tau === tau)?.dream ?? []
+        ),
       };
     });
     return Promise.resolve({
@@ -505,6 +613,11 @@ export const takeCover: WorldModelsTask<TakeCoverConfig, TakeCoverMetrics> = {
       memoryCurve: first.world.memoryCurve,
       randomPolicy: seeds.flatMap((s) => randomPolicySteps(config, s.seed)),
       temperatures,
+      deathCalibration: seeds.flatMap((s) => {
+        const calibration = s.world.description.calibration as DeathCalibration | undefined;
+        return calibration ? [calibration] : [];
+      }),
+      standStillReal: standStillSteps(config),
       media: (first.finish?.meta.media as string[]) ?? [],
       resumedStages: resumed,
     });
@@ -521,6 +634,30 @@ const DREAM_NOTE = 'It is possible to train the model inside the "dream" and tra
   "temperature when sampling to avoid overfitting to the world model.";
 
 const paperRow = (tau: number) => TAKE_COVER_PAPER.table.find((r) => r.tau === tau);
+
+/** Spearman's rank correlation of two equally long lists (average ranks for ties). */
+export function spearman(a: readonly number[], b: readonly number[]): number {
+  const ranks = (values: readonly number[]) => {
+    const order = values.map((v, i) => [v, i] as const).sort((x, y) => x[0] - y[0]);
+    const out = new Array<number>(values.length);
+    for (let i = 0; i < order.length;) {
+      let j = i;
+      while (j + 1 < order.length && order[j + 1][0] === order[i][0]) j++;
+      for (let k = i; k <= j; k++) out[order[k][1]] = (i + j) / 2;
+      i = j + 1;
+    }
+    return out;
+  };
+  const ra = ranks(a), rb = ranks(b);
+  const ma = mean(ra), mb = mean(rb);
+  let num = 0, da = 0, db = 0;
+  for (let i = 0; i < ra.length; i++) {
+    num += (ra[i] - ma) * (rb[i] - mb);
+    da += (ra[i] - ma) ** 2;
+    db += (rb[i] - mb) ** 2;
+  }
+  return da && db ? num / Math.sqrt(da * db) : 0;
+}
 
 /** The claims of Table 2, each with the rule that decides it. */
 export function takeCoverClaims(metrics: TakeCoverMetrics): Claim[] {
@@ -576,6 +713,48 @@ export function takeCoverClaims(metrics: TakeCoverMetrics): Claim[] {
     // spread above it.
     holds: mean(best.real) >= 1.5 * mean(random) && mean(best.real) - mean(random) > std(random),
   });
+  if (rows.length >= 3) {
+    const dreams = rows.map((r) => mean(r.dream));
+    const rho = spearman(rows.map((r) => r.tau), dreams);
+    const highest = rows.reduce((a, b) => (b.tau > a.tau ? b : a));
+    const gap = Math.sqrt(
+      (std(highest.dream) ** 2 + std(lowest.dream) ** 2) / Math.max(lowest.dream.length, 1),
+    );
+    const still = rows.map((r) => `tau ${r.tau}: ${mean(r.standStillDream ?? []).toFixed(0)}`);
+    claims.push({
+      id: "dream-scores-fall-with-temperature",
+      quote: DREAM_NOTE,
+      paper: `virtual scores fall as tau rises: ${
+        TAKE_COVER_PAPER.table.map((r) => `${r.dream[0]} at tau ${r.tau}`).join(", ")
+      } (Table 2)`,
+      ours: `dream scores ${
+        rows.map((r) => `${mean(r.dream).toFixed(0)} at tau ${r.tau}`).join(", ")
+      } (Spearman ${rho.toFixed(2)}); a policy that stands still survives ${still.join(", ")} ` +
+        `dream steps, ${formatMeanStd(metrics.standStillReal ?? [], 0)} real ones`,
+      // Falling with tau in rank, and the hottest dream below the coldest by more than the SE.
+      holds: rho <= -0.7 && mean(lowest.dream) - mean(highest.dream) > gap,
+    });
+  }
+  const calibrations = (metrics.deathCalibration ?? []).filter((c) => c.deaths > 0);
+  if (calibrations.length) {
+    const atDeath = mean(calibrations.map((c) => c.meanAtDeath));
+    const elsewhere = mean(calibrations.map((c) => c.meanElsewhere));
+    const caught = mean(calibrations.map((c) => c.deathsCaught));
+    claims.push({
+      id: "m-predicts-death",
+      quote: "the RNN model ... also predicts whether the agent dies in the next frame",
+      paper: "M predicts the end of the episode, so a dream can end (no number)",
+      ours:
+        `on held-out real episodes, M's death probability averages ${
+          atDeath.toFixed(3)
+        } at the steps where the agent died against ${elsewhere.toFixed(4)} elsewhere; it passes ` +
+        `the dream's threshold at ${
+          (100 * caught).toFixed(0)
+        }% of deaths (${calibrations.length} seed(s))`,
+      // Discriminates deaths from other steps by an order of magnitude.
+      holds: atDeath >= 10 * elsewhere,
+    });
+  }
   claims.push({
     id: "take-cover-solved",
     quote: DREAM_NOTE,
@@ -665,6 +844,94 @@ async function drawFigures(
           yLabel: "Dream steps survived",
         }),
         `${resDir}/world-models-takecover-fitness.svg`,
+      ),
+    );
+  }
+  const calibrated = (m.deathCalibration ?? []).filter((c) => c.steps > 0);
+  if (calibrated.length) {
+    const pooled = calibrated[0].bins.map((bin, i) => {
+      const steps = calibrated.reduce((n, c) => n + c.bins[i].steps, 0);
+      const weighted = (key: "meanPredicted" | "observed") =>
+        steps
+          ? calibrated.reduce((sum, c) => sum + (c.bins[i][key] || 0) * c.bins[i].steps, 0) /
+            steps
+          : Number.NaN;
+      return {
+        ...bin,
+        steps,
+        meanPredicted: weighted("meanPredicted"),
+        observed: weighted("observed"),
+      };
+    }).filter((bin) => bin.steps > 0);
+    written.push(
+      await saveFigure(
+        lineChart({
+          title: "Does M know when the agent dies?",
+          subtitle: "Held-out real episodes: predicted death probability per step, binned, " +
+            "against how often the episode ended there; labels: steps per bin",
+          caption: "Dashed: a perfectly calibrated M.",
+          series: [{
+            name: "M",
+            x: pooled.map((b) => b.meanPredicted),
+            y: pooled.map((b) => b.observed),
+          }],
+          xLabel: "Predicted probability of death at the step (log scale)",
+          yLabel: "Observed frequency",
+          xType: "log",
+          marks: [
+            Plot.line([[1e-4, 1e-4], [1, 1]], { strokeDasharray: "4,4", stroke: "#888" }),
+            Plot.text(pooled, {
+              x: "meanPredicted",
+              y: "observed",
+              text: (b: { steps: number }) => `${b.steps}`,
+              dy: -10,
+              fontSize: 9,
+            }),
+          ],
+        }),
+        `${resDir}/world-models-takecover-death-calibration.svg`,
+      ),
+    );
+  }
+  if (rows.some((r) => r.standStillDream?.length)) {
+    written.push(
+      await saveFigure(
+        lineChart({
+          title: "How hard is the dream? One fixed policy at every temperature",
+          subtitle: "Steps a policy that stands still survives in M's dream per tau, mean ± std; " +
+            "dashed: the same policy in the real game",
+          series: [{
+            name: "stand still, dream",
+            x: taus,
+            y: rows.map((r) => mean(r.standStillDream)),
+            yStd: rows.map((r) => std(r.standStillDream)),
+          }],
+          xLabel: "Temperature tau",
+          yLabel: "Steps survived",
+          marks: [Plot.ruleY([mean(m.standStillReal)], { strokeDasharray: "4,4", stroke: "#888" })],
+        }),
+        `${resDir}/world-models-takecover-dream-difficulty.svg`,
+      ),
+    );
+  }
+  const tracked = rows.filter((r) => r.heldOut?.length);
+  if (tracked.length) {
+    written.push(
+      await saveFigure(
+        lineChart({
+          title: "Dream-trained C in the real game as evolution goes",
+          subtitle: "The CMA-ES mean's real steps survived every few generations, one curve per " +
+            "temperature; dashed: solved (750)",
+          series: tracked.map((r) => ({
+            name: `tau ${r.tau}`,
+            x: r.heldOut.map((h) => h.generation),
+            y: r.heldOut.map((h) => mean(h.returns)),
+          })),
+          xLabel: "Generation",
+          yLabel: "Real steps survived",
+          marks: [Plot.ruleY([TAKE_COVER_PAPER.solved], { strokeDasharray: "4,4" })],
+        }),
+        `${resDir}/world-models-takecover-held-out.svg`,
       ),
     );
   }

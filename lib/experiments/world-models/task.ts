@@ -69,6 +69,8 @@ export interface WorldSummary {
   stepSeconds: Record<string, number>;
   /** The steps that were loaded from disk rather than computed in that stage. */
   resumed: string[];
+  /** What the task measured of its world model (`WorldModelsTask.describeWorld`). */
+  description: Record<string, unknown>;
 }
 
 /** One seed's stages, loaded back from the store. */
@@ -92,6 +94,10 @@ export interface WorldModelsTask<Config extends WorldModelsConfig, Metrics> {
   /** URL of the task's module, which exports `runStage = worldModelsStageRunner(task)`. */
   moduleUrl: string;
   memoryShape(config: Config): MemoryShape;
+  /** Measurements of a seed's trained world model, kept with its summary (e.g. M's deaths). */
+  describeWorld?(context: SeedContext<Config>): Promise<Record<string, unknown>>;
+  /** The config fields those measurements depend on. */
+  describeFields?(config: Config): Record<string, unknown>;
   /** The controller stages of one seed, e.g. what C sees or the dream's temperature. */
   controllerIds(config: Config): string[];
   /** Shown in progress and stage timings, e.g. "evolve C (zh)". */
@@ -178,7 +184,9 @@ function stageFile<Config extends WorldModelsConfig>(
   stage: WorldModelsStage,
 ): { name: string; fields: Record<string, unknown> } {
   const world = worldFields(task, config, stage.seed);
-  if (stage.kind === "world") return { name: SUMMARY_STAGE, fields: world };
+  if (stage.kind === "world") {
+    return { name: SUMMARY_STAGE, fields: { ...world, describe: task.describeFields?.(config) } };
+  }
   if (stage.kind === "controller") {
     return {
       name: `${CONTROLLER_PREFIX}${stage.id}`,
@@ -221,6 +229,7 @@ export async function runWorldModelsStage<Config extends WorldModelsConfig>(
         memoryCurve: world.memoryCurve,
         stepSeconds: { ...clock.seconds },
         resumed: [...clock.resumed],
+        description: await task.describeWorld?.(context) ?? {},
       };
       await store.save(stageName, fields, {}, { ...summary });
       return;
@@ -331,7 +340,10 @@ export async function runWorldModelsExperiment<Config extends WorldModelsConfig,
   for (const seed of config.seeds) {
     const store = seedStore(dataDir, seed);
     const fieldsOfWorld = worldFields(task, config, seed);
-    const summary = await store.load(SUMMARY_STAGE, fieldsOfWorld);
+    const summary = await store.load(
+      SUMMARY_STAGE,
+      stageFile(task, config, { kind: "world", seed }).fields,
+    );
     if (!summary) throw new Error(`${store.dir}: the world model stage is missing`);
     const world = summary.meta as unknown as WorldSummary;
     for (const [name, seconds] of Object.entries(world.stepSeconds)) {
