@@ -1,6 +1,8 @@
 /** Every reproduced experiment, by name, in reading order. */
 import { UserError } from "../errors.ts";
 import { dynaMaze } from "./dyna/maze.ts";
+import { dreamerCartpoleSwingup } from "./dreamer/swingup.ts";
+import { dreamerV2Minatar } from "./dreamer/minatar.ts";
 import { planetCartpoleSwingup } from "./planet/swingup.ts";
 import { planetPendulum } from "./planet/pendulum.ts";
 import type { Experiment } from "./types.ts";
@@ -14,6 +16,8 @@ export const EXPERIMENTS: readonly Experiment<any, any>[] = [
   worldModelsTakeCover,
   planetCartpoleSwingup,
   planetPendulum,
+  dreamerCartpoleSwingup,
+  dreamerV2Minatar,
 ];
 
 // deno-lint-ignore no-explicit-any

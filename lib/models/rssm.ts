@@ -21,6 +21,15 @@
  * `imagine` implements the planners' `ImaginationModel`: it rolls every candidate action sequence
  * forward with the prior's mean (no observations), in one batched pass per step, and sums the
  * predicted rewards.
+ *
+ * For Dreamer (Hafner et al. 2020, "Dream to Control", Section 3) and DreamerV2 (Hafner et al.
+ * 2021, "Mastering Atari with Discrete World Models", Section 2) the same model takes a few
+ * optional settings, all absent for PlaNet: the stochastic state as 32 categorical variables of
+ * 32 classes with straight-through samples (`latent`, see latent.ts), KL balancing (`klBalance`)
+ * and a KL weight (`klScale`), a head that predicts whether the episode continues
+ * (`continuationScale`, DreamerV2's discount predictor, for tasks that end), masks for chunks
+ * padded past an episode's end, and `imagineStep`, one sampled step of the prior for learning
+ * behaviours in imagination.
  */
 import { adam, tf } from "../tensor/mod.ts";
 import type { Rng } from "../rng.ts";
@@ -28,6 +37,14 @@ import { UserError } from "../errors.ts";
 import type { ImaginationModel } from "../planners/types.ts";
 import { conv2d, conv2dTranspose, dense, type Layer, ParameterSet, sequential } from "./nn.ts";
 import { type GruCell, gruCell } from "./gru.ts";
+import {
+  balancedKl,
+  categoricalKl,
+  categoricalMode,
+  type LatentSpec,
+  stopGradient,
+  straightThroughSample,
+} from "./latent.ts";
 
 export type ObservationModel =
   | { kind: "vector"; size: number }
@@ -38,7 +55,10 @@ export interface RssmConfig {
   actionSize: number;
   /** Units of the GRU's deterministic state h (paper: 200). */
   deterministicSize: number;
-  /** Units of the Gaussian stochastic state s (paper: 30). */
+  /**
+   * Numbers in the stochastic state s: the Gaussian's dimensions (paper: 30), or for categorical
+   * latents variables x classes (DreamerV2: 32 x 32 = 1024).
+   */
   stochasticSize: number;
   /** Units of the hidden dense layers (paper: 200). */
   hiddenSize: number;
@@ -56,6 +76,20 @@ export interface RssmConfig {
    * precisely; default 1.
    */
   observationStd?: number;
+  /** The stochastic state's distribution; default Gaussian (PlaNet, Dreamer). */
+  latent?: LatentSpec;
+  /**
+   * KL balancing's alpha (DreamerV2: 0.8), the share of the KL term's gradient that trains the
+   * prior; absent: the plain KL, whose gradient trains both alike.
+   */
+  klBalance?: number;
+  /** beta, the KL term's weight in the loss (default 1; DreamerV2 on Atari: 0.1). */
+  klScale?: number;
+  /**
+   * Weight of the loss of a head that predicts whether each state continues the episode
+   * (DreamerV2's discount predictor, a Bernoulli); absent: no such head.
+   */
+  continuationScale?: number;
 }
 
 /** PlaNet's published sizes for pixels. */
@@ -80,6 +114,11 @@ export interface Gaussian {
   mean: tf.Tensor2D;
   std: tf.Tensor2D;
 }
+
+/** The prior or posterior over the stochastic state: a Gaussian, or categorical logits. */
+export type LatentDistribution =
+  | ({ kind: "gaussian" } & Gaussian)
+  | { kind: "categorical"; logits: tf.Tensor2D };
 
 /** Numbers per observation (image pixels x 3 channels for pixels). */
 export function observationSize(observation: ObservationModel): number {
@@ -117,6 +156,10 @@ export interface SequenceBatch {
   actions: tf.Tensor3D;
   /** [batch, length]: rewards[t] is the reward received on arriving at observations[t]. */
   rewards: tf.Tensor2D;
+  /** [batch, length]: 0 where observations[t] ends the episode, else 1 (continuation head). */
+  continues?: tf.Tensor2D;
+  /** [batch, length]: 1 for real steps, 0 for padding past an episode's end. Absent: all real. */
+  mask?: tf.Tensor2D;
 }
 
 /** The three terms of the loss, averaged over batch and time. */
@@ -125,6 +168,18 @@ export interface RssmLosses {
   reward: number;
   kl: number;
   total: number;
+}
+
+/** The loss terms with the continuation term of models that predict it. */
+export type WorldModelLosses = RssmLosses & { continuation?: number };
+
+/** The loss terms as scalars (the continuation term only for models with that head). */
+export interface RssmLossTensors {
+  total: tf.Scalar;
+  reconstruction: tf.Scalar;
+  reward: tf.Scalar;
+  kl: tf.Scalar;
+  continuation?: tf.Scalar;
 }
 
 export class Rssm implements ImaginationModel<RssmState> {
@@ -139,9 +194,26 @@ export class Rssm implements ImaginationModel<RssmState> {
   readonly #encoder: Layer;
   readonly #decoder: Layer;
   readonly #reward: Layer;
+  readonly #continuation: Layer | null;
+  /** The stochastic state's distribution (Gaussian unless the config says otherwise). */
+  readonly latent: LatentSpec;
 
   constructor(readonly config: RssmConfig, rng: Rng) {
     const { actionSize, deterministicSize, stochasticSize, hiddenSize } = config;
+    this.latent = config.latent ?? { kind: "gaussian" };
+    if (
+      this.latent.kind === "categorical" &&
+      this.latent.variables * this.latent.classes !== stochasticSize
+    ) {
+      throw new RangeError(
+        `Rssm: ${this.latent.variables} categorical variables of ${this.latent.classes} classes ` +
+          `need stochasticSize ${
+            this.latent.variables * this.latent.classes
+          }, got ${stochasticSize}`,
+      );
+    }
+    // A Gaussian needs a mean and a standard deviation per dimension; categoricals one logit each.
+    const distributionSize = this.latent.kind === "gaussian" ? 2 * stochasticSize : stochasticSize;
     const params = new ParameterSet("rssm", rng);
     this.params = params;
     this.observationSize = observationSize(config.observation);
@@ -170,11 +242,11 @@ export class Rssm implements ImaginationModel<RssmState> {
     this.#gru = gruCell(params, "transition/gru", hiddenSize, deterministicSize);
     this.#prior = sequential(
       dense(params, "prior/1", deterministicSize, hiddenSize, "elu"),
-      dense(params, "prior/2", hiddenSize, 2 * stochasticSize),
+      dense(params, "prior/2", hiddenSize, distributionSize),
     );
     this.#posterior = sequential(
       dense(params, "posterior/1", deterministicSize + this.#embedSize, hiddenSize, "elu"),
-      dense(params, "posterior/2", hiddenSize, 2 * stochasticSize),
+      dense(params, "posterior/2", hiddenSize, distributionSize),
     );
     this.#decoder = config.observation.kind === "vector"
       ? sequential(
@@ -188,6 +260,30 @@ export class Rssm implements ImaginationModel<RssmState> {
       dense(params, "reward/2", hiddenSize, hiddenSize, "elu"),
       dense(params, "reward/3", hiddenSize, 1),
     );
+    // Created last, so models without it keep their parameters and initial values.
+    this.#continuation = config.continuationScale === undefined ? null : sequential(
+      dense(params, "continuation/1", this.featureSize, hiddenSize, "elu"),
+      dense(params, "continuation/2", hiddenSize, hiddenSize, "elu"),
+      dense(params, "continuation/3", hiddenSize, 1),
+    );
+  }
+
+  /** Random numbers one posterior or prior sample needs per row: normals or uniforms. */
+  get noiseSize(): number {
+    return this.latent.kind === "gaussian" ? this.config.stochasticSize : this.latent.variables;
+  }
+
+  /**
+   * Fills `out` with the randomness of samples (`noiseSize` numbers per row): standard normals
+   * for Gaussian latents, uniforms in [0, 1) for categorical ones.
+   */
+  fillNoise(out: Float32Array, rng: Rng): Float32Array {
+    if (this.latent.kind === "gaussian") {
+      rng.fillNormal(out);
+    } else {
+      for (let i = 0; i < out.length; i++) out[i] = rng.next();
+    }
+    return out;
   }
 
   /** The all-zero state PlaNet starts every sequence from. */
@@ -198,18 +294,75 @@ export class Rssm implements ImaginationModel<RssmState> {
     };
   }
 
-  #gaussian(raw: tf.Tensor): Gaussian {
+  #distribution(raw: tf.Tensor): LatentDistribution {
+    if (this.latent.kind === "categorical") {
+      return { kind: "categorical", logits: raw as tf.Tensor2D };
+    }
     const [mean, stdRaw] = tf.split(raw as tf.Tensor2D, 2, -1) as tf.Tensor2D[];
-    return { mean, std: tf.add(tf.softplus(stdRaw), this.config.minStd) as tf.Tensor2D };
+    return {
+      kind: "gaussian",
+      mean,
+      std: tf.add(tf.softplus(stdRaw), this.config.minStd) as tf.Tensor2D,
+    };
   }
 
   /** h_t = f(h_{t-1}, s_{t-1}, a_{t-1}) and the prior p(s_t | h_t). */
   transition(
     state: RssmState,
     action: tf.Tensor2D,
-  ): { deterministic: tf.Tensor2D; prior: Gaussian } {
+  ): { deterministic: tf.Tensor2D; prior: LatentDistribution } {
     const deterministic = this.#deterministicStep(state, action);
-    return { deterministic, prior: this.#gaussian(this.#prior.apply(deterministic)) };
+    return { deterministic, prior: this.#distribution(this.#prior.apply(deterministic)) };
+  }
+
+  /**
+   * One step of imagination (Dreamer): h_t from the previous state and action, then s_t sampled
+   * from the prior with `noise` ([batch, noiseSize]), reparameterised (Gaussian) or
+   * straight-through (categorical), so gradients flow back through the step.
+   */
+  imagineStep(state: RssmState, action: tf.Tensor2D, noise: tf.Tensor2D): RssmState {
+    const { deterministic, prior } = this.transition(state, action);
+    return { deterministic, stochastic: this.sample(prior, noise) };
+  }
+
+  /** A sample of the distribution with the caller's `noise` (see `fillNoise`). */
+  sample(distribution: LatentDistribution, noise: tf.Tensor2D): tf.Tensor2D {
+    if (distribution.kind === "gaussian") {
+      return tf.add(distribution.mean, tf.mul(distribution.std, noise)) as tf.Tensor2D;
+    }
+    return straightThroughSample(distribution.logits, noise, this.#classes());
+  }
+
+  /** The Gaussian's mean, or the most likely class of every categorical variable. */
+  pointEstimate(distribution: LatentDistribution): tf.Tensor2D {
+    return distribution.kind === "gaussian"
+      ? distribution.mean
+      : categoricalMode(distribution.logits, this.#classes());
+  }
+
+  /** KL(q || p) of each row, summed over the stochastic state. */
+  klDivergence(q: LatentDistribution, p: LatentDistribution): tf.Tensor1D {
+    if (q.kind === "gaussian" && p.kind === "gaussian") return gaussianKl(q, p);
+    if (q.kind === "categorical" && p.kind === "categorical") {
+      return categoricalKl(q.logits, p.logits, this.#classes());
+    }
+    throw new Error("klDivergence: the two distributions are of different kinds");
+  }
+
+  #classes(): number {
+    if (this.latent.kind !== "categorical") throw new Error("this RSSM's latents are Gaussian");
+    return this.latent.classes;
+  }
+
+  /** The same distribution with no gradient, for KL balancing. */
+  #stopped(distribution: LatentDistribution): LatentDistribution {
+    return distribution.kind === "gaussian"
+      ? {
+        kind: "gaussian",
+        mean: stopGradient(distribution.mean),
+        std: stopGradient(distribution.std),
+      }
+      : { kind: "categorical", logits: stopGradient(distribution.logits) };
   }
 
   #deterministicStep(state: RssmState, action: tf.Tensor2D): tf.Tensor2D {
@@ -217,14 +370,16 @@ export class Rssm implements ImaginationModel<RssmState> {
     return this.#gru.step(input as tf.Tensor2D, state.deterministic);
   }
 
-  /** The prior's mean alone: imagination needs no standard deviation. */
+  /** The prior's mean alone: imagination needs no standard deviation (categorical: the mode). */
   #priorMean(deterministic: tf.Tensor2D): tf.Tensor2D {
-    return tf.split(this.#prior.apply(deterministic) as tf.Tensor2D, 2, -1)[0] as tf.Tensor2D;
+    const raw = this.#prior.apply(deterministic) as tf.Tensor2D;
+    if (this.latent.kind === "categorical") return categoricalMode(raw, this.latent.classes);
+    return tf.split(raw, 2, -1)[0] as tf.Tensor2D;
   }
 
   /** q(s_t | h_t, o_t) from the encoder's embedding of o_t. */
-  posterior(deterministic: tf.Tensor2D, embedding: tf.Tensor2D): Gaussian {
-    return this.#gaussian(this.#posterior.apply(tf.concat([deterministic, embedding], -1)));
+  posterior(deterministic: tf.Tensor2D, embedding: tf.Tensor2D): LatentDistribution {
+    return this.#distribution(this.#posterior.apply(tf.concat([deterministic, embedding], -1)));
   }
 
   /** Embeds flat observations [n, observationSize] to [n, embedSize]. */
@@ -246,32 +401,51 @@ export class Rssm implements ImaginationModel<RssmState> {
     return this.#reward.apply(features).reshape([-1]) as tf.Tensor1D;
   }
 
+  /**
+   * Logits [n] of the probability that each state continues the episode; null without the head.
+   */
+  predictContinuation(features: tf.Tensor2D): tf.Tensor1D | null {
+    return this.#continuation
+      ? this.#continuation.apply(features).reshape([-1]) as tf.Tensor1D
+      : null;
+  }
+
   features(state: RssmState): tf.Tensor2D {
     return tf.concat([state.deterministic, state.stochastic], -1);
   }
 
   /**
    * Filtering while acting: the next posterior state after taking `action` and seeing
-   * `observation` ([1, observationSize]). Uses the posterior mean, so acting is deterministic
-   * given the data.
+   * `observation` ([1, observationSize]). Uses the posterior mean (categorical: its mode), so
+   * acting is deterministic given the data.
    */
   observeStep(state: RssmState, action: tf.Tensor2D, observation: tf.Tensor2D): RssmState {
     return tf.tidy(() => {
       const { deterministic } = this.transition(state, action);
       const posterior = this.posterior(deterministic, this.encode(observation));
-      return { deterministic, stochastic: posterior.mean };
+      return { deterministic, stochastic: this.pointEstimate(posterior) };
     });
   }
 
   /**
-   * The negative evidence lower bound of a batch, with reparameterised posterior samples drawn
-   * from `noise` ([batch, length, stochasticSize] standard normals, drawn by the caller from the
-   * seeded generator). Returns the total and the three terms as scalars.
+   * The negative evidence lower bound of a batch, with posterior samples drawn from `noise`
+   * ([batch, length, noiseSize], drawn by the caller from the seeded generator with `fillNoise`:
+   * standard normals for Gaussian latents, reparameterised; uniforms for categorical ones,
+   * straight-through). Returns the total and each term as scalars.
    */
-  loss(
+  loss(batch: SequenceBatch, noise: tf.Tensor3D): RssmLossTensors {
+    const { states: _states, ...terms } = this.lossWithStates(batch, noise);
+    return terms;
+  }
+
+  /**
+   * `loss`, and the posterior states of every step, time-major: row t * batch + b is step t of
+   * chunk b.
+   */
+  lossWithStates(
     batch: SequenceBatch,
     noise: tf.Tensor3D,
-  ): { total: tf.Scalar; reconstruction: tf.Scalar; reward: tf.Scalar; kl: tf.Scalar } {
+  ): RssmLossTensors & { states: RssmState } {
     const [batchSize, length] = batch.observations.shape;
     const embeddings = this.encode(batch.observations.reshape([-1, this.observationSize]))
       .reshape([batchSize, length, this.#embedSize]);
@@ -280,31 +454,68 @@ export class Rssm implements ImaginationModel<RssmState> {
     const noiseSteps = tf.unstack(noise, 1) as tf.Tensor2D[];
     let state = this.initialState(batchSize);
     const features: tf.Tensor2D[] = [];
-    const kls: tf.Tensor1D[] = [];
+    const deterministicSteps: tf.Tensor2D[] = [];
+    const stochasticSteps: tf.Tensor2D[] = [];
+    const kls: tf.Tensor[] = [];
+    const { klBalance, freeNats } = this.config;
     for (let t = 0; t < length; t++) {
       const { deterministic, prior } = this.transition(state, actionSteps[t]);
       const posterior = this.posterior(deterministic, embeddingSteps[t]);
-      const stochastic = tf.add(
-        posterior.mean,
-        tf.mul(posterior.std, noiseSteps[t]),
-      ) as tf.Tensor2D;
+      const stochastic = this.sample(posterior, noiseSteps[t]);
       state = { deterministic, stochastic };
       features.push(this.features(state));
-      kls.push(gaussianKl(posterior, prior));
+      deterministicSteps.push(deterministic);
+      stochasticSteps.push(stochastic);
+      kls.push(
+        klBalance === undefined ? this.klDivergence(posterior, prior) : balancedKl(
+          (q, p) => this.klDivergence(q, p),
+          (d) => this.#stopped(d),
+          posterior,
+          prior,
+          klBalance,
+          (kl) => freeNatsKl(kl, freeNats),
+        ),
+      );
     }
     const allFeatures = tf.concat(features, 0); // time-major [length * batch, featureSize]
+    const mask = batch.mask ? tf.transpose(batch.mask).reshape([-1]) : null;
+    // The mean over real steps; without a mask, every step is real (PlaNet's plain mean).
+    const average = (perStep: tf.Tensor) =>
+      (mask ? tf.div(tf.sum(tf.mul(perStep, mask)), tf.maximum(tf.sum(mask), 1)) : tf.mean(
+        perStep,
+      )) as tf.Scalar;
     const targets = tf.transpose(batch.observations, [1, 0, 2]).reshape([-1, this.observationSize]);
     const precision = 1 / (this.config.observationStd ?? 1) ** 2;
-    const reconstruction = tf.mean(
+    const reconstruction = average(
       tf.mul(0.5 * precision, tf.sum(tf.square(tf.sub(this.decode(allFeatures), targets)), -1)),
-    ) as tf.Scalar;
+    );
     const rewardTargets = tf.transpose(batch.rewards).reshape([-1]);
-    const reward = tf.mean(
+    const reward = average(
       tf.mul(0.5, tf.square(tf.sub(this.predictReward(allFeatures), rewardTargets))),
+    );
+    // Balanced terms are clamped one by one inside balancedKl; plain ones here.
+    const stackedKl = tf.stack(kls).reshape([-1]);
+    const kl = average(klBalance === undefined ? freeNatsKl(stackedKl, freeNats) : stackedKl);
+    let total = tf.add(
+      tf.add(reconstruction, reward),
+      this.config.klScale === undefined ? kl : tf.mul(this.config.klScale, kl),
     ) as tf.Scalar;
-    const kl = tf.mean(freeNatsKl(tf.stack(kls), this.config.freeNats)) as tf.Scalar;
-    const total = tf.add(tf.add(reconstruction, reward), kl) as tf.Scalar;
-    return { total, reconstruction, reward, kl };
+    const states: RssmState = {
+      deterministic: tf.concat(deterministicSteps, 0),
+      stochastic: tf.concat(stochasticSteps, 0),
+    };
+    const continuationLogits = this.predictContinuation(allFeatures);
+    if (!continuationLogits) return { total, reconstruction, reward, kl, states };
+    if (!batch.continues) {
+      throw new RangeError("Rssm.loss: this model predicts continuation; the batch has none");
+    }
+    const labels = tf.transpose(batch.continues).reshape([-1]);
+    // Bernoulli negative log-likelihood from logits: softplus(x) - y x.
+    const continuation = average(
+      tf.sub(tf.softplus(continuationLogits), tf.mul(labels, continuationLogits)),
+    );
+    total = tf.add(total, tf.mul(this.config.continuationScale!, continuation)) as tf.Scalar;
+    return { total, reconstruction, reward, kl, continuation, states };
   }
 
   /**
@@ -323,8 +534,10 @@ export class Rssm implements ImaginationModel<RssmState> {
         const action = actions.slice([t, 0], [1, -1]) as tf.Tensor2D;
         const { deterministic, prior } = this.transition(state, action);
         const stochastic = t < context
-          ? this.posterior(deterministic, embeddings.slice([t, 0], [1, -1]) as tf.Tensor2D).mean
-          : prior.mean;
+          ? this.pointEstimate(
+            this.posterior(deterministic, embeddings.slice([t, 0], [1, -1]) as tf.Tensor2D),
+          )
+          : this.pointEstimate(prior);
         state = { deterministic, stochastic };
         decoded.push(this.decode(this.features(state)));
       }
@@ -441,7 +654,11 @@ function convDecoder(
 
 /** A loss term became NaN or infinite: training stops and names the term. */
 export class NonFiniteLossError extends UserError {
-  constructor(readonly term: keyof RssmLosses, readonly updateIndex: number, value: number) {
+  constructor(
+    readonly term: keyof WorldModelLosses,
+    readonly updateIndex: number,
+    value: number,
+  ) {
     super(
       `RSSM training diverged: the ${term} loss is ${value} at update ${updateIndex}; ` +
         `lower the learning rate or check the data`,
@@ -478,21 +695,56 @@ export class RssmTrainer {
    * One gradient step on a batch. Throws `NonFiniteLossError` naming the term if any loss is not
    * finite, before the parameters are touched.
    */
-  step(batch: SequenceBatch, noise: tf.Tensor3D): RssmLosses {
+  step(batch: SequenceBatch, noise: tf.Tensor3D): WorldModelLosses {
+    return this.#step(batch, noise, false).losses;
+  }
+
+  /**
+   * `step`, also returning the batch's posterior states (time-major, no gradient), from which
+   * Dreamer starts its imagined trajectories. The caller disposes them.
+   */
+  stepWithStates(
+    batch: SequenceBatch,
+    noise: tf.Tensor3D,
+  ): { losses: WorldModelLosses; states: RssmState } {
+    const { losses, states } = this.#step(batch, noise, true);
+    return { losses, states: states! };
+  }
+
+  #step(
+    batch: SequenceBatch,
+    noise: tf.Tensor3D,
+    keepStates: boolean,
+  ): { losses: WorldModelLosses; states: RssmState | null } {
     const varList = this.model.params.list();
     let parts: tf.Scalar[] = [];
+    let states: RssmState | null = null;
     const { value, grads } = tf.variableGrads(() => {
-      const losses = this.model.loss(batch, noise);
+      const losses = this.model.lossWithStates(batch, noise);
       parts = [tf.keep(losses.reconstruction), tf.keep(losses.reward), tf.keep(losses.kl)];
+      if (losses.continuation) parts.push(tf.keep(losses.continuation));
+      if (keepStates) {
+        states = {
+          deterministic: tf.keep(losses.states.deterministic),
+          stochastic: tf.keep(losses.states.stochastic),
+        };
+      }
       return losses.total;
     }, varList);
-    const [reconstruction, reward, kl, total] = [...parts, value].map((t) => t.dataSync()[0]);
+    const [reconstruction, reward, kl, ...rest] = [...parts, value].map((t) => t.dataSync()[0]);
     tf.dispose([...parts, value]);
-    const losses: RssmLosses = { reconstruction, reward, kl, total };
-    for (const term of ["reconstruction", "reward", "kl"] as const) {
-      if (!Number.isFinite(losses[term])) {
+    const total = rest.pop()!;
+    const losses: WorldModelLosses = { reconstruction, reward, kl, total };
+    if (rest.length > 0) losses.continuation = rest[0];
+    const terms = ["reconstruction", "reward", "kl", "continuation"] as const;
+    for (const term of terms) {
+      const loss = losses[term];
+      if (loss !== undefined && !Number.isFinite(loss)) {
         tf.dispose(grads);
-        throw new NonFiniteLossError(term, this.updates, losses[term]);
+        if (states) {
+          tf.dispose([(states as RssmState).deterministic, (states as RssmState).stochastic]);
+        }
+        throw new NonFiniteLossError(term, this.updates, loss);
       }
     }
     tf.tidy(() => {
@@ -505,7 +757,7 @@ export class RssmTrainer {
     });
     tf.dispose(grads);
     this.updates++;
-    return losses;
+    return { losses, states };
   }
 
   dispose(): void {

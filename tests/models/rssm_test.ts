@@ -5,11 +5,13 @@ import {
   freeNatsKl,
   gaussianKl,
   NonFiniteLossError,
+  PLANET_TRAINER_OPTIONS,
   Rssm,
   type RssmConfig,
   RssmTrainer,
   type SequenceBatch,
 } from "../../lib/models/rssm.ts";
+import { assertAllClose } from "../../lib/tensor/testing.ts";
 import { gruCell } from "../../lib/models/gru.ts";
 import { ParameterSet } from "../../lib/models/nn.ts";
 
@@ -223,3 +225,164 @@ Deno.test("RSSM", async (t) => {
 
 /** Total loss of the seeded model on the seeded batch (recorded from a run on the wasm backend). */
 const GOLDEN_TOTAL = 0.56806;
+
+Deno.test("RSSM with DreamerV2's categorical latents, KL balancing and continuation", async (t) => {
+  const CATEGORICAL: RssmConfig = {
+    ...SMALL,
+    stochasticSize: 8,
+    latent: { kind: "categorical", variables: 2, classes: 4 },
+    freeNats: 0,
+    klBalance: 0.8,
+    continuationScale: 1,
+  };
+  /** The oscillator with episode ends: the last step of chunk b ends the episode for odd b. */
+  const withContinues = (batch: SequenceBatch): SequenceBatch => {
+    const [size, length] = batch.rewards.shape;
+    const continues = new Float32Array(size * length).fill(1);
+    for (let b = 1; b < size; b += 2) continues[b * length + length - 1] = 0;
+    return { ...batch, continues: tf.tensor2d(continues, [size, length]) };
+  };
+  const uniforms = (size: number, length: number, rng: Rng) =>
+    tf.tensor3d(Float32Array.from({ length: size * length * 2 }, () => rng.next()), [
+      size,
+      length,
+      2,
+    ]);
+
+  await t.step("a stochastic size that is not variables x classes is refused", () => {
+    assert.throws(
+      () => new Rssm({ ...CATEGORICAL, stochasticSize: 7 }, new Rng(0)),
+      /need stochasticSize 8, got 7/,
+    );
+  });
+
+  await t.step("samples are one-hot and every parameter gets a gradient", () => {
+    const model = new Rssm(CATEGORICAL, new Rng(1));
+    assert.equal(model.noiseSize, 2);
+    const rng = new Rng(2);
+    tf.tidy(() => {
+      const batch = withContinues(oscillatorBatch(4, 5, rng));
+      const { states, continuation } = model.lossWithStates(batch, uniforms(4, 5, rng));
+      assert.ok(continuation !== undefined);
+      const perVariable = tf.sum(states.stochastic.reshape([-1, 2, 4]), 2);
+      assert.deepEqual([...new Set(perVariable.dataSync())], [1]);
+      const { grads } = tf.variableGrads(
+        () => model.loss(batch, uniforms(4, 5, rng)).total,
+        model.params.list(),
+      );
+      for (const [name, grad] of Object.entries(grads)) {
+        assert.ok(tf.sum(tf.abs(grad)).dataSync()[0] > 0, `no gradient reaches ${name}`);
+      }
+    });
+    model.dispose();
+  });
+
+  await t.step("KL balancing keeps the loss and gives the prior alpha of the gradient", () => {
+    const balanced = new Rssm(CATEGORICAL, new Rng(3));
+    const plain = new Rssm({ ...CATEGORICAL, klBalance: undefined }, new Rng(3));
+    const rng = new Rng(4);
+    tf.tidy(() => {
+      const batch = withContinues(oscillatorBatch(3, 6, rng));
+      const noise = uniforms(3, 6, rng);
+      const gradsOf = (model: Rssm) =>
+        tf.variableGrads(() => model.loss(batch, noise).total, model.params.list());
+      const a = gradsOf(balanced), b = gradsOf(plain);
+      assert.ok(Math.abs(a.value.dataSync()[0] - b.value.dataSync()[0]) < 1e-5);
+      // The prior reaches the loss only through the KL term.
+      const prior = (grads: tf.NamedTensorMap) =>
+        Object.entries(grads).find(([name]) => name.endsWith("prior/2/kernel"))![1].dataSync();
+      assertAllClose(prior(a.grads), Array.from(prior(b.grads), (g) => 0.8 * g));
+    });
+    balanced.dispose();
+    plain.dispose();
+  });
+
+  await t.step("steps padded past an episode's end leave the loss unchanged", () => {
+    const model = new Rssm(CATEGORICAL, new Rng(5));
+    const rng = new Rng(6);
+    tf.tidy(() => {
+      const short = withContinues(oscillatorBatch(2, 4, rng));
+      const noise = uniforms(2, 6, rng);
+      const pad = (x: tf.Tensor, value = 0) =>
+        x.rank === 3
+          ? tf.pad(x as tf.Tensor3D, [[0, 0], [0, 2], [0, 0]], value)
+          : tf.pad(x as tf.Tensor2D, [[0, 0], [0, 2]], value);
+      const padded: SequenceBatch = {
+        observations: pad(short.observations, 7) as tf.Tensor3D,
+        actions: pad(short.actions) as tf.Tensor3D,
+        rewards: pad(short.rewards, 3) as tf.Tensor2D,
+        continues: pad(short.continues!) as tf.Tensor2D,
+        mask: pad(tf.ones([2, 4])) as tf.Tensor2D,
+      };
+      const a = model.loss(short, noise.slice([0, 0, 0], [2, 4, 2]) as tf.Tensor3D);
+      const b = model.loss(padded, noise);
+      for (const term of ["total", "reconstruction", "reward", "kl", "continuation"] as const) {
+        const x = a[term]!.dataSync()[0], y = b[term]!.dataSync()[0];
+        assert.ok(Math.abs(x - y) < 1e-5, `${term}: ${x} vs ${y}`);
+      }
+    });
+    model.dispose();
+  });
+
+  await t.step("imagineStep is differentiable with respect to the action", () => {
+    const model = new Rssm(CATEGORICAL, new Rng(7));
+    tf.tidy(() => {
+      const start = model.initialState(3);
+      const noise = tf.tensor2d([[0.2, 0.7], [0.5, 0.5], [0.9, 0.1]]);
+      const grad = tf.grad((action: tf.Tensor) => {
+        const next = model.imagineStep(start, action as tf.Tensor2D, noise);
+        return tf.sum(model.predictReward(model.features(next)));
+      })(tf.tensor2d([[0.5], [-0.5], [0.1]]));
+      assert.ok(tf.sum(tf.abs(grad)).dataSync()[0] > 0);
+    });
+    model.dispose();
+  });
+
+  await t.step("learns the oscillator and where episodes end, with a flat tensor count", () => {
+    const model = new Rssm(CATEGORICAL, new Rng(8));
+    const trainer = new RssmTrainer(model, {
+      learningRate: 3e-3,
+      adamEpsilon: 1e-5,
+      gradClipNorm: 100,
+    });
+    const rng = new Rng(9);
+    const data = withContinues(oscillatorBatch(16, 12, rng));
+    const losses: { model: number; continuation: number }[] = [];
+    let afterBurnIn = 0;
+    for (let step = 0; step < 120; step++) {
+      const noise = uniforms(16, 12, rng);
+      const { losses: l, states } = trainer.stepWithStates(data, noise);
+      tf.dispose([noise, states.deterministic, states.stochastic]);
+      losses.push({ model: l.reconstruction + l.reward, continuation: l.continuation! });
+      if (step === 4) afterBurnIn = tf.memory().numTensors;
+    }
+    assert.equal(tf.memory().numTensors, afterBurnIn, "tensors leak per training step");
+    const average = (key: "model" | "continuation", from: number, to: number) =>
+      losses.slice(from, to).reduce((sum, l) => sum + l[key], 0) / (to - from);
+    for (const key of ["model", "continuation"] as const) {
+      assert.ok(
+        average(key, 115, 120) < 0.5 * average(key, 0, 5),
+        `${key}: ${average(key, 0, 5)} -> ${average(key, 115, 120)}`,
+      );
+    }
+    tf.dispose([data.observations, data.actions, data.rewards, data.continues!]);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  await t.step("a NaN in the episode ends stops training, naming the continuation term", () => {
+    const model = new Rssm(CATEGORICAL, new Rng(10));
+    const trainer = new RssmTrainer(model, PLANET_TRAINER_OPTIONS);
+    const rng = new Rng(11);
+    const batch = withContinues(oscillatorBatch(2, 4, rng));
+    const broken = { ...batch, continues: tf.tensor2d([[1, NaN, 1, 1], [1, 1, 1, 0]]) };
+    assert.throws(
+      () => trainer.step(broken, uniforms(2, 4, rng)),
+      (error: unknown) =>
+        error instanceof NonFiniteLossError && error.term === "continuation" &&
+        /continuation loss is NaN/.test(error.message),
+    );
+    trainer.dispose();
+    model.dispose();
+  });
+});
