@@ -155,7 +155,7 @@ export const takeCoverBudgets: Record<"quick" | "laptop" | "paper", TakeCoverCon
     evolution: {
       populationSize: 16,
       rolloutsPerCandidate: 8,
-      generations: 30,
+      generations: 50,
       initialSigma: 0.1,
       episodeSteps: 1000,
       heldOutEvery: 10,
