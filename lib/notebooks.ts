@@ -117,6 +117,21 @@ export async function notebookErrors(path: string): Promise<string[]> {
   return errors;
 }
 
+/**
+ * Cells whose outputs include inline SVG: GitHub's and nbviewer's renderers blank those, so
+ * figures must be PNG outputs (lib/viz/raster.ts).
+ */
+export async function svgOutputCells(path: string): Promise<number[]> {
+  const notebook = JSON.parse(await Deno.readTextFile(path));
+  const cells: number[] = [];
+  notebook.cells.forEach((cell: { outputs?: { data?: object }[] }, index: number) => {
+    if ((cell.outputs ?? []).some((output) => "image/svg+xml" in (output.data ?? {}))) {
+      cells.push(index);
+    }
+  });
+  return cells;
+}
+
 /** Code cells that have never been executed (no execution count). */
 export async function unexecutedCells(path: string): Promise<number[]> {
   const notebook = JSON.parse(await Deno.readTextFile(path));

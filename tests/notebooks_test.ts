@@ -11,6 +11,7 @@ import {
   jupyterProblem,
   listNotebooks,
   notebookErrors,
+  svgOutputCells,
   unexecutedCells,
 } from "../lib/notebooks.ts";
 
@@ -21,6 +22,7 @@ Deno.test("committed notebooks are executed, with no error output", async (t) =>
     await t.step(path.split("/").pop()!, async () => {
       assert.deepEqual(await unexecutedCells(path), [], "code cells without outputs");
       assert.deepEqual(await notebookErrors(path), []);
+      assert.deepEqual(await svgOutputCells(path), [], "cells showing inline SVG, not PNG");
     });
   }
 });
@@ -47,6 +49,7 @@ Deno.test("notebooks run on the Deno kernel at the quick budget", async (t) => {
       });
       assert.deepEqual(await notebookErrors(run.path), []);
       assert.deepEqual(await unexecutedCells(run.path), []);
+      assert.deepEqual(await svgOutputCells(run.path), []);
       assert.ok(
         run.seconds < QUICK_LIMIT_SECONDS,
         `quick run took ${run.seconds.toFixed(0)} s, over ${QUICK_LIMIT_SECONDS} s`,
