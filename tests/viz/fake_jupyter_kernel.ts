@@ -27,7 +27,7 @@ await progress.finish();
 
 console.log(JSON.stringify({
   inNotebook: viz.inNotebook(),
-  svg,
+  svgWidth: Number(/width="(\d+)"/.exec(svg)![1]),
   png: Array.from(viz.encodePng(frame)),
   messages,
 }));

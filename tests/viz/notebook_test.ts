@@ -91,7 +91,14 @@ Deno.test("inside a notebook, helpers send Jupyter display messages", async () =
     table.content.data["text/markdown"],
     "| seed | return |\n| --: | --: |\n| 0 | 1.5 |",
   );
-  assert.equal(figure.content.data["image/svg+xml"], report.svg);
+  // Figures travel as PNG shown at the SVG's own width: notebook viewers break inline SVG.
+  assert.equal(figure.content.data["image/svg+xml"], undefined);
+  const figurePng = Buffer.from(figure.content.data["image/png"], "base64");
+  assert.equal(figurePng.subarray(1, 4).toString(), "PNG");
+  assert.deepEqual(
+    (figure.content as unknown as { metadata: Record<string, unknown> }).metadata["image/png"],
+    { width: report.svgWidth },
+  );
   assert.deepEqual([...Buffer.from(image.content.data["image/png"], "base64")], report.png);
   assert.equal(
     Buffer.from(gif.content.data["image/gif"], "base64").subarray(0, 6).toString(),
