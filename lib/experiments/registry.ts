@@ -3,6 +3,10 @@ import { UserError } from "../errors.ts";
 import { dynaMaze } from "./dyna/maze.ts";
 import { dreamerCartpoleSwingup } from "./dreamer/swingup.ts";
 import { dreamerV2Minatar } from "./dreamer/minatar.ts";
+import { muZeroCartPole } from "./muzero/cartpole.ts";
+import { muZeroConnectFour } from "./muzero/connect4.ts";
+import { muZeroPlanning } from "./muzero/planning.ts";
+import { muZeroTicTacToe } from "./muzero/tictactoe.ts";
 import { planetCartpoleSwingup } from "./planet/swingup.ts";
 import { planetPendulum } from "./planet/pendulum.ts";
 import type { Experiment } from "./types.ts";
@@ -18,6 +22,10 @@ export const EXPERIMENTS: readonly Experiment<any, any>[] = [
   planetPendulum,
   dreamerCartpoleSwingup,
   dreamerV2Minatar,
+  muZeroTicTacToe,
+  muZeroConnectFour,
+  muZeroCartPole,
+  muZeroPlanning,
 ];
 
 // deno-lint-ignore no-explicit-any

@@ -1,0 +1,121 @@
+/**
+ * What the MuZero experiments (Schrittwieser et al. 2020) share in running their stages: a stage
+ * keeps its result in `dataDir/<name>.json` with a hash of the inputs it depends on, so a rerun
+ * reads it back and a stage file of another config is refused; independent stages run in the
+ * stage pool's workers (one per core), which import the experiment's module and call its
+ * `runStage`, and the experiment then reads every finished stage back in order.
+ */
+import { UserError } from "../../errors.ts";
+import { configHash } from "../../hash.ts";
+import { readJsonIfExists, writeJsonAtomic } from "../../io.ts";
+import { availableCores } from "../../evolution/parallel.ts";
+import { runStageJobs } from "../stage_pool.ts";
+import type { Progress, RunOptions } from "../types.ts";
+import type { MatchRecord } from "../../agents/muzero_play.ts";
+
+/** Runs `compute` unless `dataDir/name.json` holds its result for the same inputs. */
+export async function stageFile<T>(
+  dataDir: string,
+  name: string,
+  inputs: unknown,
+  compute: () => Promise<T>,
+): Promise<{ value: T; seconds: number }> {
+  const path = `${dataDir}/${name}.json`;
+  const hash = configHash(inputs);
+  let saved: { hash: string; seconds: number; value: T } | null;
+  try {
+    saved = await readJsonIfExists(path);
+  } catch {
+    throw new UserError(`stage file ${path} is corrupt; delete it to rerun that stage`);
+  }
+  if (saved) {
+    if (typeof saved !== "object" || !("hash" in saved) || !("value" in saved)) {
+      throw new UserError(`stage file ${path} is not a stage file; delete it to rerun that stage`);
+    }
+    if (saved.hash !== hash) {
+      throw new UserError(
+        `stage file ${path} was written for another config (hash ${saved.hash}, now ${hash}); ` +
+          `delete it (or the folder) to rerun`,
+      );
+    }
+    return { value: saved.value, seconds: saved.seconds };
+  }
+  const started = performance.now();
+  const value = await compute();
+  const seconds = Math.round((performance.now() - started) / 10) / 100;
+  await writeJsonAtomic(path, { hash, seconds, value });
+  return { value, seconds };
+}
+
+/** Gives the event loop a turn so progress displays redraw and aborts are noticed. */
+export const breathe = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** The arguments every MuZero stage function receives. */
+export interface StageArgs<Config, Stage> {
+  config: Config;
+  dataDir: string;
+  stage: Stage;
+}
+
+/**
+ * Runs groups of stages in workers (each group after the previous one), when more than one
+ * worker is asked for; with one, nothing happens here and the experiment runs them itself.
+ */
+export async function runStageGroups<Config, Stage>(
+  groups: Stage[][],
+  moduleUrl: string,
+  label: (stage: Stage) => string,
+  args: { config: Config; dataDir: string },
+  options: RunOptions,
+): Promise<void> {
+  const workers = options.workers ?? availableCores();
+  if (workers <= 1) return;
+  for (const group of groups) {
+    await runStageJobs(
+      group.map((stage) => ({
+        label: label(stage),
+        moduleUrl,
+        exportName: "runStage",
+        args: { ...args, stage } satisfies StageArgs<Config, Stage>,
+      })),
+      { workers, onProgress: options.onProgress, signal: options.signal },
+    );
+  }
+}
+
+/** Seconds per named stage kind, summed, rounded to hundredths. */
+export function stageClock(): {
+  add: (name: string, seconds: number) => void;
+  seconds: Record<string, number>;
+} {
+  const seconds: Record<string, number> = {};
+  return {
+    seconds,
+    add: (name, value) => {
+      seconds[name] = Math.round(((seconds[name] ?? 0) + value) * 100) / 100;
+    },
+  };
+}
+
+/** A no-op progress callback. */
+export const silent = (_: Progress) => {};
+
+/** Share of games not lost. */
+export function notLost(record: MatchRecord): number {
+  return record.games > 0 ? (record.games - record.losses) / record.games : Number.NaN;
+}
+
+/** Share of games won. */
+export function won(record: MatchRecord): number {
+  return record.games > 0 ? record.wins / record.games : Number.NaN;
+}
+
+/** Points per game: 1 a win, 1/2 a draw. */
+export function score(record: MatchRecord): number {
+  return record.games > 0 ? (record.wins + record.draws / 2) / record.games : Number.NaN;
+}
+
+/** "12.3%". */
+export function percent(share: number, decimals = 0): string {
+  return `${(100 * share).toFixed(decimals)}%`;
+}
