@@ -19,7 +19,7 @@ import { InterruptedError, UserError } from "../errors.ts";
 import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
 import { configHash } from "../hash.ts";
 import { checkpointExists, loadCheckpoint, saveCheckpoint } from "../tensor/checkpoint.ts";
-import { boxSize, type BoxSpec, type Env } from "../envs/types.ts";
+import { boxSize, type Env } from "../envs/types.ts";
 import { continuousActionSpec, repeatAction, scaleAction } from "../envs/wrappers.ts";
 import { CemPlanner } from "../planners/cem.ts";
 import { randomShootingPlan } from "../planners/random_shooting.ts";
