@@ -1,6 +1,6 @@
 /**
- * Independent stages of an experiment (one seed of an agent, one baseline run) spread over the
- * machine's cores. Each job names a module and one of its exported functions; a Deno worker per
+ * Stages of an experiment (one seed of an agent, one baseline run) spread over the machine's
+ * cores, each starting as soon as the stages it needs (`after`) are done. Each job names a module and one of its exported functions; a Deno worker per
  * core imports the module and calls
  *
  *   export async function myStage(args: Args, report: (p: Progress) => void): Promise<void>
@@ -26,6 +26,12 @@ export interface StageJob {
   exportName: string;
   /** Structured-cloneable arguments (plain objects, arrays, numbers, strings). */
   args: unknown;
+  /**
+   * Indices of earlier jobs in the same list that must finish before this one starts. A worker
+   * takes the first job whose prerequisites are done, so a later seed's first stage can overlap
+   * an earlier seed's last one instead of a core idling at the end of each level.
+   */
+  after?: readonly number[];
 }
 
 export interface StagePoolOptions {
@@ -66,6 +72,7 @@ export async function runStageJobs(
   options: StagePoolOptions = {},
 ): Promise<void> {
   if (jobs.length === 0) return;
+  checkPrerequisites(jobs);
   const workers = Math.min(options.workers ?? availableCores(), jobs.length);
   if (!Number.isInteger(workers) || workers < 1) {
     throw new RangeError(`runStageJobs: workers must be a positive integer, got ${workers}`);
@@ -100,7 +107,6 @@ export async function runStageJobs(
 
   if (options.signal?.aborted) throw new InterruptedError("interrupted before the stages ran");
   const pool: Worker[] = [];
-  let next = 0;
   let failure: Error | null = null;
   const stopAll = () => {
     for (const worker of pool) worker.terminate();
@@ -114,14 +120,23 @@ export async function runStageJobs(
   try {
     await new Promise<void>((resolve, reject) => {
       let running = 0;
+      const started = new Uint8Array(jobs.length);
+      const finished = new Uint8Array(jobs.length);
+      // Workers with nothing ready to run wait here until a prerequisite finishes.
+      const waiting: Worker[] = [];
       const launch = (worker: Worker) => {
         if (failure) return;
-        if (next >= jobs.length) {
-          worker.terminate();
-          if (running === 0) resolve();
+        const index = nextReadyJob(jobs, started, finished);
+        if (index < 0) {
+          if (started.every((s) => s === 1)) {
+            worker.terminate();
+            if (running === 0) resolve();
+          } else {
+            waiting.push(worker);
+          }
           return;
         }
-        const index = next++;
+        started[index] = 1;
         running++;
         worker.onmessage = (event: MessageEvent<FromStageWorker>) => {
           const message = event.data;
@@ -129,8 +144,10 @@ export async function runStageJobs(
             fold(index, message.progress);
           } else if (message.kind === "done") {
             running--;
+            finished[index] = 1;
             fractions[index] = 1;
             fold(index, { stage: jobs[index].label, done: 1, total: 1, message: "done" });
+            for (const idle of waiting.splice(0)) launch(idle);
             launch(worker);
           } else {
             const text = `${jobs[index].label}: ${message.message}`;
@@ -167,4 +184,30 @@ export async function runStageJobs(
     stopAll();
     restoreBlasThreads();
   }
+}
+
+/** The first job not yet started whose prerequisites have all finished, or -1. */
+function nextReadyJob(
+  jobs: readonly StageJob[],
+  started: Uint8Array,
+  finished: Uint8Array,
+): number {
+  for (let i = 0; i < jobs.length; i++) {
+    if (started[i]) continue;
+    if ((jobs[i].after ?? []).every((j) => finished[j] === 1)) return i;
+  }
+  return -1;
+}
+
+/** Prerequisites must name earlier jobs, which also rules out cycles. */
+function checkPrerequisites(jobs: readonly StageJob[]): void {
+  jobs.forEach((job, i) => {
+    for (const j of job.after ?? []) {
+      if (!Number.isInteger(j) || j < 0 || j >= i) {
+        throw new RangeError(
+          `runStageJobs: "${job.label}" (job ${i}) may only wait for earlier jobs, got ${j}`,
+        );
+      }
+    }
+  });
 }

@@ -75,6 +75,40 @@ Deno.test("runStageJobs", async (t) => {
     );
   });
 
+  for (const workers of [1, 2, 3]) {
+    await t.step(`a job starts only after the jobs it names (${workers} worker(s))`, async () => {
+      // a (slow) <- c, b <- d, c + d <- e: with free workers c and d would start at once.
+      const dir = await Deno.makeTempDir();
+      const job = (name: string, ms: number, after: number[], inputs: string[]): StageJob => ({
+        label: name,
+        moduleUrl: fixture,
+        exportName: "sumAfter",
+        args: { path: `${dir}/${name}`, inputs: inputs.map((i) => `${dir}/${i}`), ms },
+        after,
+      });
+      await runStageJobs([
+        job("a", 300, [], []),
+        job("b", 0, [], []),
+        job("c", 0, [0], ["a"]),
+        job("d", 0, [1], ["b"]),
+        job("e", 0, [2, 3], ["c", "d"]),
+      ], { workers });
+      assert.equal(await Deno.readTextFile(`${dir}/e`), "5");
+      await Deno.remove(dir, { recursive: true });
+    });
+  }
+
+  await t.step("a job may only wait for earlier jobs", async () => {
+    const dir = await Deno.makeTempDir();
+    const jobs = squareJobs(dir, 3);
+    jobs[1] = { ...jobs[1], after: [2] };
+    await assert.rejects(
+      runStageJobs(jobs, { workers: 2 }),
+      /"square 1" \(job 1\) may only wait for earlier jobs, got 2/,
+    );
+    await Deno.remove(dir, { recursive: true });
+  });
+
   for (const workers of [1, 2]) {
     await t.step(`an aborted signal stops the jobs (${workers} worker(s))`, async () => {
       const controller = new AbortController();

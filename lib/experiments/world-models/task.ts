@@ -290,6 +290,36 @@ export function worldModelsStages<Config extends WorldModelsConfig>(
   return levels;
 }
 
+/**
+ * The stages as one list for the stage pool, each with the stages it needs: a controller needs
+ * its seed's world model, the finish stage its seed's controllers. The finish stage comes right
+ * after its seed's controllers, so it overlaps the other seeds' evolution rather than running
+ * alone at the end.
+ */
+export function stageSchedule(
+  levels: WorldModelsStage[][],
+): { stage: WorldModelsStage; after: number[] }[] {
+  const [worlds, controllers, finishes = []] = levels;
+  const schedule: { stage: WorldModelsStage; after: number[] }[] = [];
+  const worldIndex = new Map<number, number>();
+  for (const stage of worlds) {
+    worldIndex.set(stage.seed, schedule.length);
+    schedule.push({ stage, after: [] });
+  }
+  const seeds = [...new Set(controllers.map((stage) => stage.seed))];
+  for (const seed of seeds) {
+    const mine: number[] = [];
+    for (const stage of controllers.filter((c) => c.seed === seed)) {
+      mine.push(schedule.length);
+      schedule.push({ stage, after: [worldIndex.get(seed)!] });
+    }
+    for (const stage of finishes.filter((f) => f.seed === seed)) {
+      schedule.push({ stage, after: [...mine, worldIndex.get(seed)!] });
+    }
+  }
+  return schedule;
+}
+
 function stageLabel(task: WorldModelsTask<never, unknown>, stage: WorldModelsStage): string {
   if (stage.kind === "world") return `world model, seed ${stage.seed}`;
   if (stage.kind === "controller") return `${task.controllerLabel(stage.id)}, seed ${stage.seed}`;
@@ -318,20 +348,19 @@ export async function runWorldModelsExperiment<Config extends WorldModelsConfig,
       onDisk.add(stageLabel(generic, stage));
     }
   }
-  for (const level of levels) {
-    const jobs: StageJob[] = level.map((stage) => ({
-      label: stageLabel(generic, stage),
-      moduleUrl: task.moduleUrl,
-      exportName: "runStage",
-      args: { config, dataDir, stage } satisfies WorldModelsStageArgs,
-    }));
-    await runStageJobs(jobs, {
-      workers: options.workers,
-      onProgress: report,
-      signal: options.signal,
-    });
-    throwIfInterrupted(options.signal);
-  }
+  const jobs: StageJob[] = stageSchedule(levels).map(({ stage, after }) => ({
+    label: stageLabel(generic, stage),
+    moduleUrl: task.moduleUrl,
+    exportName: "runStage",
+    args: { config, dataDir, stage } satisfies WorldModelsStageArgs,
+    after,
+  }));
+  await runStageJobs(jobs, {
+    workers: options.workers,
+    onProgress: report,
+    signal: options.signal,
+  });
+  throwIfInterrupted(options.signal);
 
   // Gather: every stage is on disk now.
   const stageSeconds: Record<string, number> = {};
