@@ -7,8 +7,10 @@
  *
  * A stage function writes its result to disk (stage files, checkpoints) and returns nothing: the
  * experiment then runs its usual sequential code, which finds every stage finished and reads it.
- * Results therefore never depend on how many workers ran them, and `workers: 1` runs the jobs in
- * this thread, one after another, through the same functions.
+ * Results therefore do not depend on how many workers ran them, up to the last bits of float
+ * rounding (a worker's BLAS gets cores / workers threads, and a GEMM split over more threads may
+ * round differently), and `workers: 1` runs the jobs in this thread, one after another, through
+ * the same functions.
  *
  * Progress from all jobs is folded into one stage ("N stages on W workers") whose `done` is the
  * sum of the jobs' fractions, so a display shows one bar rather than flickering between jobs.
