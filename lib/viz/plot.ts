@@ -36,6 +36,11 @@ const TITLE_SIZE = 16;
 const SUBTITLE_SIZE = 12;
 const LEGEND_SIZE = 11;
 const CAPTION_SIZE = 11;
+/**
+ * A generous average width of a character in the figures' sans-serif fonts, in ems (DejaVu Sans,
+ * the widest of them, measures about 0.5 on English text), for wrapping text lines.
+ */
+const AVERAGE_CHAR_EM = 0.55;
 const SWATCH_SIZE = 15;
 const LEGEND_ROW_HEIGHT = 22;
 
@@ -115,12 +120,15 @@ export function renderPlot(options: FigureOptions): string {
   const body: string[] = [];
   let y = 0;
   const textLine = (text: string, size: number, fill: string, weight?: string) => {
-    y += Math.round(size * 1.5);
     const weightAttribute = weight ? ` font-weight="${weight}"` : "";
-    body.push(
-      `<text x="${PADDING}" y="${y - Math.round(size * 0.4)}" font-size="${size}" fill="${fill}"` +
-        `${weightAttribute}>${escapeXml(text)}</text>`,
-    );
+    // Long titles and captions wrap rather than run off the figure's right edge.
+    for (const line of wrapText(text, (plotWidth - 2 * PADDING) / (AVERAGE_CHAR_EM * size))) {
+      y += Math.round(size * 1.5);
+      body.push(
+        `<text x="${PADDING}" y="${y - Math.round(size * 0.4)}" font-size="${size}" ` +
+          `fill="${fill}"${weightAttribute}>${escapeXml(line)}</text>`,
+      );
+    }
   };
   if (title != null) textLine(nodeText(title), TITLE_SIZE, INK, "600");
   if (subtitle != null) textLine(nodeText(subtitle), SUBTITLE_SIZE, MUTED_INK);
@@ -430,4 +438,20 @@ function svgAsGroup(element: DomElement, x: number, y: number): string {
     })
     .join("");
   return `<g transform="${transform}"${attributes}>${element.innerHTML}</g>`;
+}
+
+/** Splits `text` at spaces into lines of at most `maxChars` characters (longer words alone). */
+export function wrapText(text: string, maxChars: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > maxChars) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line ? `${line} ${word}` : word;
+    }
+  }
+  lines.push(line);
+  return lines;
 }

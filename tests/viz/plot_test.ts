@@ -8,6 +8,7 @@ import {
   saveFigure,
   tableFigure,
 } from "../../lib/viz/mod.ts";
+import { wrapText } from "../../lib/viz/plot.ts";
 import { allElements, parseXml, textContent, type XmlElement } from "./xml.ts";
 
 const SVG_NAMESPACE = "http://www.w3.org/2000/svg";
@@ -98,6 +99,22 @@ Deno.test("renderPlot", async (t) => {
     const offset = Number(/translate\(0,([\d.]+)\)/.exec(plotGroup.attributes.transform)![1]);
     assert.ok(offset > 40, `plot offset ${offset}`);
     assert.ok(Number(root.attributes.height) > 400 + offset);
+  });
+
+  await t.step("wraps a subtitle too long for the figure's width into several lines", () => {
+    const words = Array.from({ length: 40 }, (_, i) => `word${i}`);
+    const svg = renderPlot({
+      subtitle: words.join(" "),
+      width: 400,
+      marks: [Plot.ruleY([0])],
+    });
+    const lines = allElements(assertStandaloneSvg(svg))
+      .filter((element) => element.name === "text" && element.attributes["font-size"] === "12")
+      .map(textContent);
+    assert.ok(lines.length >= 3, JSON.stringify(lines));
+    assert.equal(lines.join(" "), words.join(" "), "every word once, in order");
+    // 0.55 em per character at 12 px inside 400 - 2 x 10 px.
+    for (const line of lines) assert.ok(line.length <= 380 / 6.6, line);
   });
 
   await t.step("the same figure gives the same file, so regenerated figures diff cleanly", () => {
@@ -254,4 +271,10 @@ Deno.test("saveFigure writes the SVG atomically, creating folders", async () => 
   } finally {
     await Deno.remove(folder, { recursive: true });
   }
+});
+
+Deno.test("wrapText", () => {
+  assert.deepEqual(wrapText("a bb ccc dddd", 6), ["a bb", "ccc", "dddd"]);
+  assert.deepEqual(wrapText("averyveryverylongword x", 5), ["averyveryverylongword", "x"]);
+  assert.deepEqual(wrapText("short", 80), ["short"]);
 });
