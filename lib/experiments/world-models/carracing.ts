@@ -915,7 +915,8 @@ async function drawFigures(
         lineChart({
           title: "CarRacing: how noisy is a candidate's fitness?",
           subtitle: "The evolved C's fitness noise with R rollouts per candidate (one rollout's " +
-            "std / sqrt(R)), against the spread of the last generation's fitness (dashed)",
+            "std / sqrt(R)), against the spread of the last generation's fitness (dashed, in " +
+            "the same colour): where the noise reaches the spread, the ranking is mostly luck",
           series: noisy.map((v) => ({
             name: VARIANT_NAMES[v.features],
             x: rollouts,
@@ -924,12 +925,16 @@ async function drawFigures(
           xLabel: "Rollouts per candidate (R)",
           yLabel: "Standard deviation of fitness",
           xType: "log",
-          marks: noisy.map((v) =>
-            Plot.ruleY([mean(v.fitnessNoise.map((n) => n.populationStd))], {
-              strokeDasharray: "4,4",
-              stroke: "#888",
-            })
-          ),
+          marks: [
+            Plot.ruleY(
+              noisy.map((v) => ({
+                name: VARIANT_NAMES[v.features],
+                spread: mean(v.fitnessNoise.map((n) => n.populationStd)),
+              })),
+              // Through the chart's colour scale, so each spread matches its variant's curve.
+              { y: "spread", stroke: "name", strokeDasharray: "4,4" },
+            ),
+          ],
         }),
         `${resDir}/world-models-carracing-fitness-noise.svg`,
       ),
