@@ -519,7 +519,7 @@ export const takeCover: WorldModelsTask<TakeCoverConfig, TakeCoverMetrics> = {
   notebook: "notebooks/02-world-models.ipynb",
   configSchema: takeCoverConfig,
   budgets: takeCoverBudgets,
-  expectedSeconds: { quick: 10, laptop: 660, paper: 30 * 24 * 3600 },
+  expectedSeconds: { quick: 10, laptop: 2120, paper: 30 * 24 * 3600 },
   adapter: takeCoverTask,
   moduleUrl: import.meta.url,
   memoryShape: memoryShapeOf,
