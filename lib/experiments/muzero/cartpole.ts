@@ -9,7 +9,6 @@
  * Stages, each resumable from its files: MuZero per seed (in the stage pool's workers), then DQN
  * per seed for exactly the environment steps that seed's MuZero used.
  */
-import { backend, describeBackend } from "../../tensor/mod.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { Rng } from "../../rng.ts";
 import { searchConfigOf, trainMuZero } from "../../agents/muzero.ts";
@@ -26,7 +25,14 @@ import {
   type CartPoleSeedResult,
   PAPER_PRIORITIES,
 } from "./config.ts";
-import { breathe, runStageGroups, type StageArgs, stageClock, stageFile } from "./stages.ts";
+import {
+  breathe,
+  muZeroResult,
+  runStageGroups,
+  type StageArgs,
+  stageClock,
+  stageFile,
+} from "./stages.ts";
 import { cartPoleClaims } from "./claims.ts";
 import { drawCartPoleFigures } from "./figures.ts";
 import type { MuZeroConfig } from "../../agents/muzero.ts";
@@ -337,18 +343,16 @@ async function runCartPole(
     seeds.push({ seed, ...parts });
   }
   const metrics: CartPoleMetrics = { evaluationEpisodes: config.evaluation.episodes, seeds };
-  return {
+  return muZeroResult({
     experiment: NAME,
     paper: PAPER,
-    budget: options.budget ?? "custom",
-    command: "",
     seeds: config.seeds,
-    backend: describeBackend(backend),
-    wallSeconds: (performance.now() - started) / 1000,
     claims: cartPoleClaims(metrics),
     metrics,
     stageSeconds: clock.seconds,
-  };
+    started,
+    options,
+  });
 }
 
 export const muZeroCartPole: Experiment<CartPoleConfig, CartPoleMetrics> = {

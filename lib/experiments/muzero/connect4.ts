@@ -8,7 +8,6 @@
  * Stages, each resumable from its files: MuZero per seed (in the stage pool's workers), then each
  * seed's matches against alpha-beta and its simulation sweep.
  */
-import { backend, describeBackend } from "../../tensor/mod.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { Rng } from "../../rng.ts";
 import { loadMuZeroNetwork, searchConfigOf, trainMuZero } from "../../agents/muzero.ts";
@@ -36,7 +35,15 @@ import {
   PAPER_PRIORITIES,
   paperBoardAgent,
 } from "./config.ts";
-import { breathe, runStageGroups, score, type StageArgs, stageClock, stageFile } from "./stages.ts";
+import {
+  breathe,
+  muZeroResult,
+  runStageGroups,
+  score,
+  type StageArgs,
+  stageClock,
+  stageFile,
+} from "./stages.ts";
 import { connectFourClaims } from "./claims.ts";
 import { drawConnectFourFigures } from "./figures.ts";
 
@@ -340,18 +347,16 @@ async function runConnectFour(
     sweepDepth: config.evaluation.sweepDepth,
     seeds,
   };
-  return {
+  return muZeroResult({
     experiment: NAME,
     paper: PAPER,
-    budget: options.budget ?? "custom",
-    command: "",
     seeds: config.seeds,
-    backend: describeBackend(backend),
-    wallSeconds: (performance.now() - started) / 1000,
     claims: connectFourClaims(metrics),
     metrics,
     stageSeconds: clock.seconds,
-  };
+    started,
+    options,
+  });
 }
 
 export const muZeroConnectFour: Experiment<ConnectFourConfig, ConnectFourMetrics> = {

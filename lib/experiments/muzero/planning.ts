@@ -9,7 +9,6 @@
  *
  * Stages, each resumable: the model, then one stage per budget (in the stage pool's workers).
  */
-import { backend, describeBackend } from "../../tensor/mod.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { Rng } from "../../rng.ts";
 import { loadMuZeroNetwork, searchConfigOf, trainMuZero } from "../../agents/muzero.ts";
@@ -24,7 +23,14 @@ import {
   planningConfigSchema,
   type PlanningMetrics,
 } from "./config.ts";
-import { breathe, runStageGroups, type StageArgs, stageClock, stageFile } from "./stages.ts";
+import {
+  breathe,
+  muZeroResult,
+  runStageGroups,
+  type StageArgs,
+  stageClock,
+  stageFile,
+} from "./stages.ts";
 import { planningClaims } from "./claims.ts";
 import { drawPlanningFigures } from "./figures.ts";
 import { CARTPOLE_AGENT, cartPoleBudgets, cartPoleEnvironment } from "./cartpole.ts";
@@ -263,18 +269,16 @@ async function runPlanning(
     cells.push(...await run<PlanningCell[]>({ kind: "budget", budget }));
   }
   const metrics: PlanningMetrics = { model, cells, episodeSteps: config.episodeSteps };
-  return {
+  return muZeroResult({
     experiment: NAME,
     paper: PAPER,
-    budget: options.budget ?? "custom",
-    command: "",
     seeds: [config.seed],
-    backend: describeBackend(backend),
-    wallSeconds: (performance.now() - started) / 1000,
     claims: planningClaims(metrics),
     metrics,
     stageSeconds: clock.seconds,
-  };
+    started,
+    options,
+  });
 }
 
 export const muZeroPlanning: Experiment<PlanningConfig, PlanningMetrics> = {

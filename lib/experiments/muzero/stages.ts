@@ -10,7 +10,8 @@ import { configHash } from "../../hash.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../../io.ts";
 import { availableCores } from "../../evolution/parallel.ts";
 import { runStageJobs } from "../stage_pool.ts";
-import type { Progress, RunOptions } from "../types.ts";
+import type { Claim, ExperimentResult, Progress, RunOptions } from "../types.ts";
+import { backend, describeBackend } from "../../tensor/mod.ts";
 import type { MatchRecord } from "../../agents/muzero_play.ts";
 
 /** Runs `compute` unless `dataDir/name.json` holds its result for the same inputs. */
@@ -118,4 +119,28 @@ export function score(record: MatchRecord): number {
 /** "12.3%". */
 export function percent(share: number, decimals = 0): string {
   return `${(100 * share).toFixed(decimals)}%`;
+}
+
+/**
+ * The result a MuZero experiment returns once its stages are read back; the runner fills in the
+ * command and its own wall time.
+ */
+export function muZeroResult<Metrics>(fields: {
+  experiment: string;
+  paper: string;
+  seeds: number[];
+  claims: Claim[];
+  metrics: Metrics;
+  stageSeconds: Record<string, number>;
+  started: number;
+  options: RunOptions;
+}): ExperimentResult<Metrics> {
+  const { started, options, ...rest } = fields;
+  return {
+    ...rest,
+    budget: options.budget ?? "custom",
+    command: "",
+    backend: describeBackend(backend),
+    wallSeconds: (performance.now() - started) / 1000,
+  };
 }

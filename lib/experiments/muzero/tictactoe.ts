@@ -13,7 +13,6 @@
  * stage pool's workers, one per core), then the matches of each seed's final network, and the
  * rules-only search once.
  */
-import { backend, describeBackend } from "../../tensor/mod.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { Rng } from "../../rng.ts";
 import {
@@ -57,6 +56,7 @@ import {
 } from "./config.ts";
 import {
   breathe,
+  muZeroResult,
   notLost,
   runStageGroups,
   type StageArgs,
@@ -451,18 +451,16 @@ async function runTicTacToe(
     seeds,
     rulesOnly,
   };
-  return {
+  return muZeroResult({
     experiment: NAME,
     paper: PAPER,
-    budget: options.budget ?? "custom",
-    command: "",
     seeds: config.seeds,
-    backend: describeBackend(backend),
-    wallSeconds: (performance.now() - started) / 1000,
     claims: ticTacToeClaims(metrics),
     metrics,
     stageSeconds: clock.seconds,
-  };
+    started,
+    options,
+  });
 }
 
 export const muZeroTicTacToe: Experiment<TicTacToeConfig, TicTacToeMetrics> = {
