@@ -24,6 +24,7 @@
  * (with `openLoop`) measures the world model's open-loop error on the new episode before it enters
  * the replay, on replayed data, and on the previous episode after one round of training on it.
  */
+import { readRunProgress } from "./run_progress.ts";
 import { tf } from "../tensor/mod.ts";
 import { Rng } from "../rng.ts";
 import { InterruptedError, UserError } from "../errors.ts";
@@ -391,21 +392,15 @@ export async function trainDreamer(
 
   try {
     if (files) {
-      const saved = await readJsonIfExists<SavedProgress>(files.progress).catch(() => {
-        throw new UserError(`${files.progress} is corrupt; delete it to start this run afresh`);
-      });
-      if (saved) {
-        if (saved.configHash !== hash) {
-          throw new UserError(
-            `${files.progress} was written for another config (hash ${saved.configHash}, this ` +
-              `run ${hash}); delete ${options.dataDir} or choose another dataDir`,
-          );
-        }
-        try {
-          replay = DreamerReplay.deserialize(await Deno.readFile(files.replay));
-        } catch (error) {
-          throw new UserError(`replay file ${files.replay}: ${(error as Error).message}`);
-        }
+      const restored = await readRunProgress<SavedProgress, DreamerReplay>(
+        files,
+        hash,
+        options.dataDir!,
+        DreamerReplay.deserialize,
+      );
+      if (restored) {
+        const { saved } = restored;
+        replay = restored.replay;
         if (replay.numEpisodes < saved.curve.length) {
           throw new UserError(
             `replay file ${files.replay} holds ${replay.numEpisodes} episodes, ` +

@@ -19,10 +19,11 @@
  * learning curve, so an interrupted run resumes without losing a game. Files written for another
  * config are refused with a `UserError` naming the file.
  */
+import { readRunProgress } from "./run_progress.ts";
 import { z } from "zod";
 import { Rng } from "../rng.ts";
 import { InterruptedError, UserError } from "../errors.ts";
-import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../io.ts";
 import { configHash } from "../hash.ts";
 import { checkpointExists, loadCheckpoint, saveCheckpoint } from "../tensor/checkpoint.ts";
 import type { MctsConfig } from "../planners/mcts.ts";
@@ -314,21 +315,15 @@ export async function trainMuZero(
   const { iterations } = config.training;
 
   if (files) {
-    const saved = await readJsonIfExists<SavedProgress>(files.progress).catch(() => {
-      throw new UserError(`${files.progress} is corrupt; delete it to start this run afresh`);
-    });
-    if (saved) {
-      if (saved.configHash !== hash) {
-        throw new UserError(
-          `${files.progress} was written for another config (hash ${saved.configHash}, this ` +
-            `run ${hash}); delete ${options.dataDir} or choose another dataDir`,
-        );
-      }
-      try {
-        replay = MuZeroReplay.deserialize(await Deno.readFile(files.replay));
-      } catch (error) {
-        throw new UserError(`replay file ${files.replay}: ${(error as Error).message}`);
-      }
+    const restored = await readRunProgress<SavedProgress, MuZeroReplay>(
+      files,
+      hash,
+      options.dataDir!,
+      MuZeroReplay.deserialize,
+    );
+    if (restored) {
+      const { saved } = restored;
+      replay = restored.replay;
       if (saved.curve.length > 0) {
         if (!(await checkpointExists(files.network))) {
           throw new UserError(

@@ -13,10 +13,11 @@
  * `dataDir`, so an interrupted run resumes after its last finished episode. Files written for
  * another config are refused with a `UserError` naming the file.
  */
+import { readRunProgress } from "./run_progress.ts";
 import { tf } from "../tensor/mod.ts";
 import { Rng } from "../rng.ts";
 import { InterruptedError, UserError } from "../errors.ts";
-import { readJsonIfExists, writeFileAtomic, writeJsonAtomic } from "../io.ts";
+import { writeFileAtomic, writeJsonAtomic } from "../io.ts";
 import { configHash } from "../hash.ts";
 import { checkpointExists, loadCheckpoint, saveCheckpoint } from "../tensor/checkpoint.ts";
 import { boxSize, type Env } from "../envs/types.ts";
@@ -324,21 +325,15 @@ export async function trainPlanet(
   const totalEpisodes = config.seedEpisodes + config.planningEpisodes;
 
   if (files) {
-    const saved = await readJsonIfExists<SavedProgress>(files.progress).catch(() => {
-      throw new UserError(`${files.progress} is corrupt; delete it to start this run afresh`);
-    });
-    if (saved) {
-      if (saved.configHash !== hash) {
-        throw new UserError(
-          `${files.progress} was written for another config (hash ${saved.configHash}, this ` +
-            `run ${hash}); delete ${options.dataDir} or choose another dataDir`,
-        );
-      }
-      try {
-        replay = SequenceReplay.deserialize(await Deno.readFile(files.replay));
-      } catch (error) {
-        throw new UserError(`replay file ${files.replay}: ${(error as Error).message}`);
-      }
+    const restored = await readRunProgress<SavedProgress, SequenceReplay>(
+      files,
+      hash,
+      options.dataDir!,
+      SequenceReplay.deserialize,
+    );
+    if (restored) {
+      const { saved } = restored;
+      replay = restored.replay;
       if (replay.numEpisodes < saved.curve.length) {
         throw new UserError(
           `replay file ${files.replay} holds ${replay.numEpisodes} episodes, ` +
