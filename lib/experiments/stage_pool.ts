@@ -188,6 +188,47 @@ export async function runStageJobs(
   }
 }
 
+/**
+ * An experiment's stages as the pool runs them: nothing to do with one worker (the experiment
+ * then runs each stage itself, in order), else every job in workers, one per core.
+ */
+export async function runExperimentStages(
+  jobs: readonly StageJob[],
+  options: Pick<StagePoolOptions, "workers" | "onProgress" | "signal">,
+): Promise<void> {
+  const workers = options.workers ?? availableCores();
+  if (workers <= 1) return;
+  await runStageJobs(jobs, { ...options, workers });
+}
+
+/** Groups that run one after another, as one list: each job waits for the whole group before. */
+export function chainGroups(groups: readonly (readonly Omit<StageJob, "after">[])[]): StageJob[] {
+  const jobs: StageJob[] = [];
+  let previous: number[] = [];
+  for (const group of groups) {
+    const current: number[] = [];
+    for (const job of group) {
+      current.push(jobs.length);
+      jobs.push(previous.length ? { ...job, after: previous } : { ...job });
+    }
+    previous = current;
+  }
+  return jobs;
+}
+
+/**
+ * Each job's level in the graph of prerequisites: 0 for a job that waits for nothing, else one
+ * more than the deepest job it waits for. Jobs of one level can all run at once.
+ */
+export function stageLevels(jobs: readonly StageJob[]): number[] {
+  checkPrerequisites(jobs);
+  const levels: number[] = [];
+  for (const job of jobs) {
+    levels.push(Math.max(-1, ...(job.after ?? []).map((j) => levels[j])) + 1);
+  }
+  return levels;
+}
+
 /** The first job not yet started whose prerequisites have all finished, or -1. */
 function nextReadyJob(
   jobs: readonly StageJob[],
