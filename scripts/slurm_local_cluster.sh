@@ -35,13 +35,14 @@ fi
 stop
 host=$(hostname -s)
 # The node's CPUs and memory as slurmd itself detects them, so the node registers as healthy.
-node=$(slurmd -C | head -n 1 | sed -E "s/^NodeName=[^ ]+/NodeName=$host/")
+node=$(slurmd -C | head -n 1 | sed -E "s/^NodeName=[^ ]+/NodeName=$host NodeAddr=127.0.0.1/")
 
 mkdir -p /etc/slurm /var/spool/slurmctld /var/spool/slurmd /var/log/slurm /run/munge
 cat >/etc/slurm/slurm.conf <<EOF
 # One-node cluster written by scripts/slurm_local_cluster.sh
 ClusterName=mbrl-local
-SlurmctldHost=$host
+# Addresses given, so the cluster works where the host name does not resolve.
+SlurmctldHost=$host(127.0.0.1)
 SlurmUser=root
 AuthType=auth/munge
 ProctrackType=proctrack/linuxproc
