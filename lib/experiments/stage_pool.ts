@@ -34,6 +34,11 @@ export interface StageJob {
    * an earlier seed's last one instead of a core idling at the end of each level.
    */
   after?: readonly number[];
+  /**
+   * Rough relative cost (default 1), so the folded progress, and the ETA shown from it, follow
+   * time rather than the count of jobs when some jobs take far longer than others.
+   */
+  weight?: number;
 }
 
 export interface StagePoolOptions {
@@ -82,11 +87,17 @@ export async function runStageJobs(
   const report = options.onProgress ?? (() => {});
   const stageName = options.stageName ?? `${jobs.length} stages on ${workers} worker(s)`;
   const fractions = new Float64Array(jobs.length);
+  // Done is counted in jobs (the total stays jobs.length), each job's share scaled by its weight.
+  const weights = jobs.map((job) => Math.max(0, job.weight ?? 1));
+  const weightSum = weights.reduce((sum, w) => sum + w, 0);
+  const scale = weightSum > 0 ? jobs.length / weightSum : 0;
   const fold = (index: number, progress: Progress) => {
     if (progress.total > 0) fractions[index] = Math.min(1, progress.done / progress.total);
     report({
       stage: stageName,
-      done: fractions.reduce((sum, f) => sum + f, 0),
+      done: weightSum > 0
+        ? Math.min(jobs.length, fractions.reduce((sum, f, i) => sum + f * weights[i], 0) * scale)
+        : fractions.reduce((sum, f) => sum + f, 0),
       total: jobs.length,
       message: `${jobs[index].label}: ${progress.message ?? progress.stage}`,
     });

@@ -34,6 +34,18 @@ Deno.test("runStageJobs", async (t) => {
     });
   }
 
+  await t.step("weights make the folded progress follow cost, not the count of jobs", async () => {
+    const dir = await Deno.makeTempDir();
+    const jobs = squareJobs(dir, 2).map((job, i) => ({ ...job, weight: i === 0 ? 3 : 1 }));
+    const updates: Progress[] = [];
+    await runStageJobs(jobs, { workers: 1, onProgress: (p) => updates.push(p) });
+    const afterFirst = updates.find((p) => p.message === "square 0: done");
+    assert.equal(afterFirst?.done, 1.5, "the first job is three quarters of the work");
+    assert.equal(afterFirst?.total, 2);
+    assert.equal(updates.at(-1)!.done, 2);
+    await Deno.remove(dir, { recursive: true });
+  });
+
   await t.step("aborting while workers run stops them and keeps what finished", async () => {
     const dir = await Deno.makeTempDir();
     const controller = new AbortController();

@@ -33,6 +33,7 @@ import {
   type MinatarStage,
   type MinatarStageArgs,
   minatarStages,
+  minatarStageWeight,
   type MinatarVariant,
   runMinatarStage,
   stageLabel,
@@ -183,6 +184,8 @@ function dreamerMinatarStageJobs(config: DreamerMinatarConfig, dataDir: string):
     moduleUrl: import.meta.url,
     exportName: "runStage",
     args: { config, dataDir, stage } satisfies MinatarStageArgs,
+
+    weight: minatarStageWeight(config, stage),
   }));
 }
 

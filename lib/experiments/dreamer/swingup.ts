@@ -35,6 +35,7 @@ import {
   type SwingupStage,
   type SwingupStageArgs,
   swingupStages,
+  swingupStageWeight,
   type TimingResult,
 } from "./stages.ts";
 import { swingupClaims } from "./claims.ts";
@@ -235,6 +236,8 @@ function dreamerSwingupStageJobs(config: DreamerSwingupConfig, dataDir: string):
     moduleUrl: import.meta.url,
     exportName: "runStage",
     args: { config, dataDir, stage } satisfies SwingupStageArgs,
+
+    weight: swingupStageWeight(config, stage),
   }));
 }
 
