@@ -4,6 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { oneLineError, outcome, reproduce, reproduceOk } from "./fixtures/stage_cli.ts";
+import { EXPERIMENTS } from "../../lib/experiments/registry.ts";
+import { resolveConfig } from "../../lib/experiments/runner.ts";
+import { loadStageFunction, stageLevels } from "../../lib/experiments/stage_pool.ts";
 
 const RUN = ["planet-pendulum", "--budget", "quick"];
 
@@ -62,4 +65,27 @@ Deno.test("stages one per process", async (t) => {
   });
 
   await Deno.remove(root, { recursive: true });
+});
+
+Deno.test("every experiment's stage graph, at every budget", async (t) => {
+  for (const experiment of EXPERIMENTS) {
+    if (!experiment.stageJobs) continue;
+    await t.step(experiment.name, async () => {
+      for (const budget of ["quick", "laptop", "paper"] as const) {
+        const config = resolveConfig(experiment, budget);
+        const jobs = experiment.stageJobs!(config, "/data");
+        assert.ok(jobs.length > 0);
+        const labels = jobs.map((job) => job.label);
+        assert.equal(new Set(labels).size, labels.length, `${budget}: labels tell stages apart`);
+        stageLevels(jobs); // prerequisites name earlier stages
+        for (const job of jobs) {
+          assert.ok((job.weight ?? 1) >= 0);
+          // Workers and SLURM tasks get the arguments by structured clone.
+          assert.doesNotThrow(() => structuredClone(job.args), job.label);
+        }
+        const fn = await loadStageFunction(jobs[0].moduleUrl.toString(), jobs[0].exportName);
+        assert.equal(typeof fn, "function");
+      }
+    });
+  }
 });
