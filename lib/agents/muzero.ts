@@ -473,7 +473,13 @@ export async function trainMuZero(
       for (let update = 0; update < updates; update++) {
         replay.sample(trainRng, batch);
         if (bootstrapPlayer) {
-          refreshBootstrapValues(replay, batch, bootstrapPlayer, config.reanalyse.batchSize, trainRng);
+          refreshBootstrapValues(
+            replay,
+            batch,
+            bootstrapPlayer,
+            config.reanalyse.batchSize,
+            trainRng,
+          );
         }
         const { losses, valueErrors } = learner.step(batch);
         replay.updatePriorities(batch.gameIds, batch.positions, valueErrors);

@@ -322,7 +322,12 @@ export function selfPlay(
     if (slots.length > stepsLeft) {
       for (const slot of slots.splice(stepsLeft)) {
         if (slot.recorder.actions.length > 0) {
-          records[slot.index] = finishRecord(environment, player.model, slot.episode, slot.recorder);
+          records[slot.index] = finishRecord(
+            environment,
+            player.model,
+            slot.episode,
+            slot.recorder,
+          );
           finished++;
         }
       }

@@ -73,12 +73,13 @@ export class ConsistencyHeads {
 /**
  * The consistency loss per row, 1 − cos(online, target) [B]: the paper's negative cosine
  * similarity shifted by 1, so that equal directions cost exactly 0 (the gradient is the same).
- * Norms are floored at 1e-5 as the reference implementation's normalisation does.
+ * Norms are floored at 1e-5 as the reference implementation's normalisation does; the floor is
+ * taken on the squared norm, so an all-zero row has gradient 0 rather than NaN.
  */
 export function consistencyLoss(online: tf.Tensor2D, target: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy(() => {
     const unit = (x: tf.Tensor2D) =>
-      tf.div(x, tf.maximum(tf.norm(x, "euclidean", 1, true), 1e-5)) as tf.Tensor2D;
+      tf.div(x, tf.sqrt(tf.maximum(tf.sum(tf.square(x), 1, true), 1e-10))) as tf.Tensor2D;
     return tf.sub(1, tf.sum(tf.mul(unit(online), unit(target)), 1)) as tf.Tensor1D;
   });
 }
@@ -97,7 +98,9 @@ export class ValuePrefixHead {
     outputWidth: number,
   ) {
     if (!Number.isInteger(settings.horizon) || settings.horizon < 1) {
-      throw new RangeError(`value prefix horizon must be a positive integer, got ${settings.horizon}`);
+      throw new RangeError(
+        `value prefix horizon must be a positive integer, got ${settings.horizon}`,
+      );
     }
     this.horizon = settings.horizon;
     this.hiddenSize = settings.lstmHiddenSize;

@@ -150,18 +150,22 @@ Deno.test("the value prefix in the search", async (t) => {
       const targets = valuePrefixTargets(rewards, batch, steps, 3);
       tf.tidy(() => {
         const targetTensor = tf.tensor2d(targets, [batch, steps + 1]);
-        optimizer.minimize(() => {
-          const predictions = net.unroll(
-            tf.tensor2d(observations, [batch, 5]),
-            tf.tensor2d(actions, [batch, steps], "int32"),
-          );
-          const prefixes = tf.stack(
-            predictions.slice(1).map((p) => tf.reshape(p.reward!, [batch])),
-            1,
-          );
-          const wanted = tf.slice(targetTensor, [0, 1], [batch, steps]);
-          return tf.mean(tf.square(tf.sub(prefixes, wanted))) as tf.Scalar;
-        }, false, net.params.list());
+        optimizer.minimize(
+          () => {
+            const predictions = net.unroll(
+              tf.tensor2d(observations, [batch, 5]),
+              tf.tensor2d(actions, [batch, steps], "int32"),
+            );
+            const prefixes = tf.stack(
+              predictions.slice(1).map((p) => tf.reshape(p.reward!, [batch])),
+              1,
+            );
+            const wanted = tf.slice(targetTensor, [0, 1], [batch, steps]);
+            return tf.mean(tf.square(tf.sub(prefixes, wanted))) as tf.Scalar;
+          },
+          false,
+          net.params.list(),
+        );
       });
     }
     optimizer.dispose();
