@@ -405,6 +405,11 @@ export async function trainMuZero(
     : null;
   const batch = replay.allocateBatch(config.training.batchSize);
   const budgetSpent = () => environmentSteps !== undefined && stepsSoFar() >= environmentSteps;
+  // Progress counts iterations, or environment steps when they bound the run.
+  const progressAt = (iterationsDone: number, steps = stepsSoFar()) =>
+    environmentSteps !== undefined
+      ? { done: steps, total: environmentSteps }
+      : { done: iterationsDone, total: iterations };
   try {
     for (let iteration = curve.length; iteration < iterations && !budgetSpent(); iteration++) {
       if (options.signal?.aborted) {
@@ -435,8 +440,7 @@ export async function trainMuZero(
           onMove: (finished) =>
             report({
               stage: label,
-              done: iteration + 0.5 * finished / config.selfPlay.gamesPerIteration,
-              total: iterations,
+              ...progressAt(iteration + 0.5 * finished / config.selfPlay.gamesPerIteration),
               message: `iteration ${iteration + 1}: self-play ${finished}/` +
                 `${config.selfPlay.gamesPerIteration} games`,
             }),
@@ -489,8 +493,7 @@ export async function trainMuZero(
         if (update % 25 === 24) {
           report({
             stage: label,
-            done: iteration + 0.5 + 0.5 * (update + 1) / updates,
-            total: iterations,
+            ...progressAt(iteration + 0.5 + 0.5 * (update + 1) / updates, stepsNow),
             message: `iteration ${iteration + 1}: update ${update + 1}/${updates}, loss ` +
               losses.total.toFixed(3),
           });
@@ -532,8 +535,7 @@ export async function trainMuZero(
       curve.push(record);
       report({
         stage: label,
-        done: iteration + 1,
-        total: iterations,
+        ...progressAt(iteration + 1, record.envSteps),
         message: `iteration ${iteration + 1}: ` + (environment.twoPlayer
           ? `draws ${(100 * record.draws).toFixed(0)}% in self-play`
           : `return ${record.meanReturn.toFixed(1)}`) +
