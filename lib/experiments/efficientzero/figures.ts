@@ -7,7 +7,7 @@
 import * as Plot from "@observablehq/plot";
 import { barChart, lineChart, type LineSeries } from "../../viz/charts.ts";
 import { saveFigure } from "../../viz/plot.ts";
-import { mean, std } from "../stats.ts";
+import { formatMeanStd, mean, std } from "../stats.ts";
 import type { ExperimentResult } from "../types.ts";
 import {
   type AgentScores,
@@ -66,14 +66,15 @@ export async function drawEfficientZeroFigures(
       barChart({
         title: `Greedy return after ${m.environmentSteps.toLocaleString("en-US")} steps`,
         subtitle: `Mean ± std over ${m.seeds.length} seed(s) of each run's greedy episodes`,
-        bars: m.games.flatMap((game) =>
-          agentsOf(game).map(({ label, scores }) => ({
+        bars: m.games.flatMap((game) => [
+          ...agentsOf(game).map(({ label, scores }) => ({
             group: gameName(game.game),
             label,
             value: mean(scores.final),
             std: std(scores.final),
-          }))
-        ),
+          })),
+          { group: gameName(game.game), label: "random policy", value: game.randomReturn },
+        ]),
         yLabel: "Return",
       }),
       `${resDir}/${name}-final.svg`,
@@ -121,4 +122,63 @@ export async function drawEfficientZeroFigures(
     ),
   );
   return written;
+}
+
+/** Every agent's final greedy return per game (mean ± std over seeds), and each variant's cost. */
+export function finalScoresMarkdown(m: EfficientZeroMinatarMetrics): string {
+  const agents = agentsOf(m.games[0]).map((a) => a.label);
+  const rows = [
+    `| agent | ${m.games.map((g) => gameName(g.game)).join(" | ")} | ms per step |`,
+    `| --- | ${m.games.map(() => "---:").join(" | ")} | ---: |`,
+  ];
+  const costs = Object.entries(m.secondsPerStep).map(([variant, seconds]) => ({
+    label: VARIANT_LABELS[variant as keyof typeof VARIANT_LABELS],
+    ms: 1000 * (seconds ?? Number.NaN),
+  }));
+  for (const label of agents) {
+    const cells = m.games.map((game) => {
+      const scores = agentsOf(game).find((a) => a.label === label)?.scores;
+      return scores ? formatMeanStd(scores.final) : "n/a";
+    });
+    const cost = costs.find((c) => c.label === label);
+    rows.push(`| ${label} | ${cells.join(" | ")} | ${cost ? cost.ms.toFixed(1) : "-"} |`);
+  }
+  rows.push(
+    `| random policy | ${m.games.map((g) => g.randomReturn.toFixed(2)).join(" | ")} | - |`,
+  );
+  return rows.join("\n");
+}
+
+/**
+ * What each addition did in this run, in words decided by the numbers: on which games removing
+ * it lowered the mean greedy return and on which it did not.
+ */
+export function ablationReadingMarkdown(m: EfficientZeroMinatarMetrics): string {
+  const ablations = [
+    ["no-consistency", "the consistency loss"],
+    ["no-value-prefix", "the value prefix"],
+    ["no-off-policy-correction", "the off-policy correction"],
+  ] as const;
+  const lines = ablations.map(([variant, what]) => {
+    const helped: string[] = [];
+    const notHelped: string[] = [];
+    for (const game of m.games) {
+      const full = game.variants.efficientzero;
+      const without = game.variants[variant];
+      if (!full || !without) continue;
+      (mean(full.final) > mean(without.final) ? helped : notHelped).push(gameName(game.game));
+    }
+    if (helped.length + notHelped.length === 0) return `- *${what}*: not run.`;
+    const did = helped.length ? `helped on ${helped.join(", ")}` : "helped on no game";
+    const didNot = notHelped.length
+      ? `; it did not help on ${notHelped.join(", ")}, where the agent without it scored as ` +
+        "well or better (see that game's curves above)"
+      : "";
+    return `- *${what}*: ${did}${didNot}.`;
+  });
+  return [
+    `At ${m.environmentSteps.toLocaleString("en-US")} steps and ${m.seeds.length} seed(s), ` +
+    "comparing mean greedy returns:",
+    ...lines,
+  ].join("\n");
 }
