@@ -3,6 +3,7 @@ import { UserError } from "../errors.ts";
 import { dynaMaze } from "./dyna/maze.ts";
 import { dreamerCartpoleSwingup } from "./dreamer/swingup.ts";
 import { dreamerV2Minatar } from "./dreamer/minatar.ts";
+import { efficientZeroMinatar } from "./efficientzero/minatar.ts";
 import { muZeroCartPole } from "./muzero/cartpole.ts";
 import { muZeroConnectFour } from "./muzero/connect4.ts";
 import { muZeroPlanning } from "./muzero/planning.ts";
@@ -26,6 +27,7 @@ export const EXPERIMENTS: readonly Experiment<any, any>[] = [
   muZeroConnectFour,
   muZeroCartPole,
   muZeroPlanning,
+  efficientZeroMinatar,
 ];
 
 // deno-lint-ignore no-explicit-any
