@@ -17,9 +17,10 @@
  * a decayed count N_k and sum m_k of the encoder outputs assigned to it, and e_k = m_k / N_k, with
  * Laplace smoothing so an unused code never divides by zero. EMA needs no learning rate for the
  * codebook and is what the paper's later models use. Two choices the papers leave open: the
- * codebook starts from randomly chosen encoder outputs of the first update (so no code starts far
- * from the data), and a code whose count falls below `restartBelow` is moved to a random encoder
- * output of the current batch (dead codes would otherwise stay unused for good).
+ * codebook starts from encoder outputs of the first update spread as k-means++ seeds its centres
+ * (so no code starts far from the data and no cluster starts without one), and a code whose count falls below `restartBelow` is moved to an encoder output of
+ * the current batch that its own code fits badly (dead codes would otherwise stay unused for good,
+ * while responses that share a code stay merged).
  */
 import { tf } from "../tensor/mod.ts";
 import type { Rng } from "../rng.ts";
@@ -170,11 +171,12 @@ export class VectorQuantizer {
     const sums = this.#sums;
     if (!this.#initialised) {
       this.#initialised = true;
-      const order = shuffledRows(rows, rng);
+      const starts = spreadRows(inputs, rows, codeSize, numCodes, rng);
       for (let k = 0; k < numCodes; k++) {
-        const row = order[k % rows];
         counts[k] = 1;
-        for (let d = 0; d < codeSize; d++) sums[k * codeSize + d] = inputs[row * codeSize + d];
+        for (let d = 0; d < codeSize; d++) {
+          sums[k * codeSize + d] = inputs[starts[k] * codeSize + d];
+        }
       }
     } else {
       const batchCounts = new Float64Array(numCodes);
@@ -191,16 +193,55 @@ export class VectorQuantizer {
           sums[at] = decay * sums[at] + (1 - decay) * batchSums[at];
         }
       }
-      if (restartBelow > 0) {
-        for (let k = 0; k < numCodes; k++) {
-          if (counts[k] >= restartBelow) continue;
-          const row = rng.int(rows);
-          counts[k] = 1;
-          for (let d = 0; d < codeSize; d++) sums[k * codeSize + d] = inputs[row * codeSize + d];
-        }
+      if (restartBelow > 0) this.#restartDeadCodes(inputs, codes, rng);
+    }
+    const means = tf.tensor2d(this.#means(), [numCodes, codeSize]);
+    this.codebook.assign(means);
+    means.dispose();
+  }
+
+  /**
+   * Moves each code whose count fell below `restartBelow` to an input of the batch drawn with
+   * probability proportional to its squared distance from its own code, as k-means++ seeds:
+   * inputs their code already fits are never taken (which would only split a cluster the codebook
+   * serves), inputs it fits badly (a response sharing another's code) are. Nothing moves once
+   * every input sits on its code.
+   */
+  #restartDeadCodes(inputs: Float32Array, codes: ArrayLike<number>, rng: Rng): void {
+    const { numCodes, codeSize, restartBelow } = this.config;
+    const book = this.#means();
+    const rows = codes.length;
+    const distances = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) {
+      for (let d = 0; d < codeSize; d++) {
+        distances[i] += (inputs[i * codeSize + d] - book[codes[i] * codeSize + d]) ** 2;
       }
     }
-    this.codebook.assign(tf.tidy(() => tf.tensor2d(this.#means(), [numCodes, codeSize])));
+    for (let k = 0; k < numCodes; k++) {
+      if (this.#counts[k] >= restartBelow) continue;
+      let total = 0;
+      for (let i = 0; i < rows; i++) total += distances[i];
+      if (!(total > 1e-12)) return;
+      let threshold = rng.next() * total;
+      let row = rows - 1;
+      for (let i = 0; i < rows; i++) {
+        threshold -= distances[i];
+        if (threshold < 0) {
+          row = i;
+          break;
+        }
+      }
+      this.#counts[k] = 1;
+      for (let d = 0; d < codeSize; d++) this.#sums[k * codeSize + d] = inputs[row * codeSize + d];
+      // The chosen input now sits on a code; inputs near it are served too.
+      for (let i = 0; i < rows; i++) {
+        let distance = 0;
+        for (let d = 0; d < codeSize; d++) {
+          distance += (inputs[i * codeSize + d] - inputs[row * codeSize + d]) ** 2;
+        }
+        if (distance < distances[i]) distances[i] = distance;
+      }
+    }
   }
 
   /** e_k = m_k / N̂_k, with N̂ the Laplace-smoothed counts rescaled to the same total. */
@@ -231,14 +272,47 @@ export class VectorQuantizer {
 
 let nextId = 0;
 
-/** 0..rows-1 in a random order (Fisher-Yates). */
-function shuffledRows(rows: number, rng: Rng): Int32Array {
-  const order = Int32Array.from({ length: rows }, (_, i) => i);
-  for (let i = rows - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [order[i], order[j]] = [order[j], order[i]];
+/**
+ * `count` rows of `inputs` spread over the data as k-means++ seeds its centres (Arthur &
+ * Vassilvitskii 2007): each next row drawn with probability proportional to its squared distance
+ * from the rows already chosen, so every distinct cluster of the first batch gets a code before
+ * any gets two. Once every row coincides with a chosen one, the rest are drawn uniformly.
+ */
+function spreadRows(
+  inputs: Float32Array,
+  rows: number,
+  size: number,
+  count: number,
+  rng: Rng,
+): Int32Array {
+  const chosen = new Int32Array(count);
+  const nearest = new Float64Array(rows).fill(Infinity);
+  for (let k = 0; k < count; k++) {
+    let total = 0;
+    if (k > 0) { for (let i = 0; i < rows; i++) total += nearest[i]; }
+    let row = rows - 1;
+    if (k === 0 || total === 0) {
+      row = rng.int(rows);
+    } else {
+      let threshold = rng.next() * total;
+      for (let i = 0; i < rows; i++) {
+        threshold -= nearest[i];
+        if (threshold < 0) {
+          row = i;
+          break;
+        }
+      }
+    }
+    chosen[k] = row;
+    for (let i = 0; i < rows; i++) {
+      let distance = 0;
+      for (let d = 0; d < size; d++) {
+        distance += (inputs[i * size + d] - inputs[row * size + d]) ** 2;
+      }
+      if (distance < nearest[i]) nearest[i] = distance;
+    }
   }
-  return order;
+  return chosen;
 }
 
 /**
