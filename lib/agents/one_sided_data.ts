@@ -18,6 +18,7 @@ import {
   ONE_SIDED_PLANES,
   oneSidedStep,
   type Opponent,
+  sampleOpponentMove,
 } from "../envs/one_sided_game.ts";
 
 /** One game from the agent's side: T steps, T + 1 observations. */
@@ -47,13 +48,18 @@ export function noisyPolicy<State>(
     rng.next() < randomShare ? rng.choice(game.legalMoves(state)) : goodMove(state);
 }
 
-/** Plays `games` games of `policy` (the first player) against `opponent`. */
+/**
+ * Plays `games` games of `policy` (the first player) against `opponent`, each opened by
+ * `openingMoves` uniformly random moves of both sides (as the evaluation games are, so the data
+ * covers the positions the agent will meet); an odd opening ends with the opponent's own reply.
+ */
 export function collectGames<State>(
   game: BoardGame<State>,
   opponent: Opponent<State>,
   policy: MovePolicy<State>,
   games: number,
   rng: Rng,
+  openingMoves = 0,
 ): OneSidedGameRecord[] {
   const agent: Player = 0;
   const size = game.rows * game.columns * ONE_SIDED_PLANES;
@@ -64,7 +70,8 @@ export function collectGames<State>(
     const actions: number[] = [];
     const moveRewards: number[] = [];
     const replyRewards: number[] = [];
-    let state = game.initialState();
+    let state = openingPosition(game, opponent, openingMoves, rng);
+    if (game.isTerminal(state)) continue;
     const observe = () => observations.push(...observeOneSided(game, state, agent, scratch));
     observe();
     for (;;) {
@@ -85,6 +92,27 @@ export function collectGames<State>(
     });
   }
   return records;
+}
+
+/**
+ * The position after `openingMoves` uniformly random moves from the empty board, both sides in
+ * turn, and the opponent's reply if that leaves it to move: where a game of the first player
+ * against `opponent` starts. May be a finished game.
+ */
+export function openingPosition<State>(
+  game: BoardGame<State>,
+  opponent: Opponent<State>,
+  openingMoves: number,
+  rng: Rng,
+): State {
+  let state = game.initialState();
+  for (let move = 0; move < openingMoves && !game.isTerminal(state); move++) {
+    state = game.play(state, rng.choice(game.legalMoves(state)));
+  }
+  if (!game.isTerminal(state) && game.toPlay(state) !== 0) {
+    state = game.play(state, sampleOpponentMove(opponent, state, rng));
+  }
+  return state;
 }
 
 /** K unrolled steps from B positions, row-major. */

@@ -21,7 +21,7 @@ import {
 } from "../envs/one_sided_game.ts";
 import { ChanceSearch } from "../planners/chance_mcts.ts";
 import { VqPlanningNetwork } from "../models/vq_planning.ts";
-import type { OneSidedDataset } from "./one_sided_data.ts";
+import { type OneSidedDataset, openingPosition } from "./one_sided_data.ts";
 import { VqPlanningLearner, type VqPlanningLosses } from "./vq_planning_learner.ts";
 import type { MatchRecord } from "./muzero_play.ts";
 
@@ -183,14 +183,7 @@ export function playOneSided<State>(options: OneSidedMatchOptions<State>): Match
     let live: State[] = [];
     while (live.length < parallel && started < options.games) {
       started++;
-      let state = game.initialState();
-      for (let move = 0; move < options.openingMoves && !game.isTerminal(state); move++) {
-        state = game.play(state, rng.choice(game.legalMoves(state)));
-      }
-      // An odd opening leaves the opponent to move: it answers as it would in the game.
-      if (!game.isTerminal(state) && game.toPlay(state) !== agent) {
-        state = game.play(state, sampleOpponentMove(opponent, state, rng));
-      }
+      const state = openingPosition(game, opponent, options.openingMoves, rng);
       if (game.isTerminal(state)) tally(state);
       else live.push(state);
     }

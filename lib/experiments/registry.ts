@@ -10,6 +10,7 @@ import { muZeroTicTacToe } from "./muzero/tictactoe.ts";
 import { planetCartpoleSwingup } from "./planet/swingup.ts";
 import { planetPendulum } from "./planet/pendulum.ts";
 import type { Experiment } from "./types.ts";
+import { vqPlanning } from "./vq-planning/experiment.ts";
 import { worldModelsCarRacing } from "./world-models/carracing.ts";
 import { worldModelsTakeCover } from "./world-models/takecover.ts";
 
@@ -26,6 +27,7 @@ export const EXPERIMENTS: readonly Experiment<any, any>[] = [
   muZeroConnectFour,
   muZeroCartPole,
   muZeroPlanning,
+  vqPlanning,
 ];
 
 // deno-lint-ignore no-explicit-any
