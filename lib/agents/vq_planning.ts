@@ -17,7 +17,6 @@ import {
   ONE_SIDED_PLANES,
   oneSidedStep,
   type Opponent,
-  sampleOpponentMove,
 } from "../envs/one_sided_game.ts";
 import { ChanceSearch } from "../planners/chance_mcts.ts";
 import { VqPlanningNetwork } from "../models/vq_planning.ts";
