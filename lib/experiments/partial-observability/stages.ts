@@ -101,7 +101,6 @@ function probeVelocities(
   const env = hiddenVelocitySwingup(config);
   const spec = continuousActionSpec(env);
   const actionSize = boxSize(spec);
-  const observationSize = boxSize(env.observationSpec);
   const rng = new Rng(70_000 + seed);
   const episodes = config.evaluation.probeEpisodes;
   const features: number[][] = [[], []];
