@@ -226,7 +226,7 @@ export const vqPlanning: Experiment<VqPlanningExperimentConfig, VqPlanningMetric
   notebook: "notebooks/07-planning-with-learned-models.ipynb",
   configSchema: vqPlanningExperimentSchema,
   budgets: vqPlanningBudgets,
-  expectedSeconds: { quick: 15, laptop: 3000, paper: 3 * 24 * 3600 },
+  expectedSeconds: { quick: 15, laptop: 1900, paper: 3 * 24 * 3600 },
   run: runVqPlanning,
   stageJobs: vqPlanningStageJobs,
   drawFigures: drawVqPlanningFigures,
