@@ -76,9 +76,9 @@ export async function drawVqPlanningFigures(
         lineChart({
           title: "What one code cannot represent",
           subtitle: "Training losses against the stochastic opponent, mean ± std over seeds",
-          caption: "With one code the next board is a blur of the opponent's replies: the " +
-            "decoder's reconstruction loss stays high. The prior's loss is the entropy left in " +
-            "the reply once the code's distribution is known.",
+          caption: "With one code the next board can only be a blur of the opponent's replies; " +
+            "the gap between the two reconstruction curves is what the codes carry. The prior's " +
+            "loss is the uncertainty left in the reply given the afterstate.",
           series: [
             series("vq", "reconstruction"),
             series("deterministic", "reconstruction"),
