@@ -86,7 +86,12 @@ Deno.test("partial-observability runs end to end at the quick budget", async () 
   const strip = (m: PartialObservabilityMetrics) =>
     JSON.stringify(m, (key, value) => (key === "seconds" ? undefined : value));
   assert.equal(strip(again.metrics), strip(result.metrics));
+  // Seeded: a fresh run learns and plays the same.
+  const fresh = await Deno.makeTempDir({ prefix: "partial-observability-fresh-" });
+  const other = await partialObservability.run(config, { dataDir: fresh, workers: 1 });
+  assert.equal(strip(other.metrics), strip(result.metrics));
   await Deno.remove(dataDir, { recursive: true });
+  await Deno.remove(fresh, { recursive: true });
 });
 
 function model(probe: number, returns: number[]): ModelResult {
