@@ -11,6 +11,8 @@ import { muZeroTicTacToe } from "./muzero/tictactoe.ts";
 import { planetCartpoleSwingup } from "./planet/swingup.ts";
 import { planetPendulum } from "./planet/pendulum.ts";
 import type { Experiment } from "./types.ts";
+import { vqPlanning } from "./vq-planning/experiment.ts";
+import { partialObservability } from "./partial-observability/experiment.ts";
 import { worldModelsCarRacing } from "./world-models/carracing.ts";
 import { worldModelsTakeCover } from "./world-models/takecover.ts";
 
@@ -28,6 +30,8 @@ export const EXPERIMENTS: readonly Experiment<any, any>[] = [
   muZeroCartPole,
   muZeroPlanning,
   efficientZeroMinatar,
+  vqPlanning,
+  partialObservability,
 ];
 
 // deno-lint-ignore no-explicit-any
