@@ -1,6 +1,7 @@
 /**
  * `deno task reproduce [NAME...] [--budget quick|laptop|paper] [--seeds N] [--out DIR]
- *  [--set FIELD=VALUE] [--workers N]`
+ *  [--set FIELD=VALUE] [--workers N] [--data DIR]`, and for one experiment's stages
+ *  `--stages`, `--stage K`, `--gather` and `--slurm [...] [--submit]`.
  *
  * Runs the named experiments (all of them when none is named) at a budget, shows progress,
  * writes `DIR/<name>.json` and the figures, refreshes the README's claims table, and prints the
@@ -9,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { InterruptedError, UserError } from "./errors.ts";
 import { REPO_ROOT } from "./io.ts";
+import { resolve } from "node:path";
 
 const USAGE = `Usage: deno task reproduce [NAME...] [options]
 
@@ -23,8 +25,23 @@ Options:
                                 as planet.model.freeNats reaches a nested one), repeatable;
                                 such runs write under data/custom/, not data/results
   --workers N                   worker threads for independent stages (default: one per core)
+  --data DIR                    folder for checkpoints and datasets (default data/); on a
+                                cluster, a folder on the shared filesystem
   --list                        list experiments, budgets and expected run times
   --help                        show this help
+
+One experiment's stages, one per process (see README, "On a cluster"):
+  --stages                      list the stages, their levels and prerequisites
+  --stage K                     run stage K alone (resumes from its checkpoints) and exit
+  --gather                      read every finished stage back into the results and figures;
+                                names the stages not finished instead of running them
+  --slurm                       write SLURM scripts: a job array per level of the stage graph,
+                                then a gathering job, each after the one before it
+    --partition P               SLURM partition (default: the cluster's default)
+    --time T                    time limit per stage, as SLURM reads it (e.g. 4:00:00)
+    --cpus-per-stage N          CPUs per stage (default 1)
+    --gpus-per-stage N          GPUs per stage, as --gres=gpu:N (default 0)
+    --submit                    submit them with sbatch and print the job ids
 
 Environment: MBRL_BACKEND=tensorflow|wasm|webgpu|cpu picks the TensorFlow.js backend;
 MBRL_BLAS=/path/to/library or MBRL_BLAS=off picks the BLAS the wasm kernels call.`;
@@ -35,13 +52,44 @@ interface CliOptions {
   seeds?: number;
   out?: string;
   workers?: number;
+  data?: string;
   overrides: Record<string, unknown>;
   list: boolean;
   help: boolean;
+  stages: boolean;
+  stage?: number;
+  gather: boolean;
+  slurm: boolean;
+  partition?: string;
+  time?: string;
+  cpusPerStage: number;
+  gpusPerStage: number;
+  submit: boolean;
 }
 
 /** Options that take a number, whose negative values parseArgs would take for flags. */
-const NUMBER_OPTIONS = { "--seeds": "the number of seeds", "--workers": "worker threads" };
+const NUMBER_OPTIONS = {
+  "--seeds": "the number of seeds",
+  "--workers": "worker threads",
+  "--stage": "a stage's index from --stages",
+  "--cpus-per-stage": "CPUs per stage",
+  "--gpus-per-stage": "GPUs per stage",
+};
+
+/** An integer option at least `min`, or undefined when not given. */
+function integerOption(
+  name: string,
+  value: string | undefined,
+  min: number,
+): number | undefined {
+  if (value === undefined) return undefined;
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < min) {
+    const kind = min > 0 ? "a positive integer" : "an integer, 0 or more";
+    throw new UserError(`--${name} must be ${kind}, got '${value}'`);
+  }
+  return number;
+}
 
 export function parseCli(args: string[]): CliOptions {
   args.forEach((arg, i) => {
@@ -64,6 +112,16 @@ export function parseCli(args: string[]): CliOptions {
         out: { type: "string" },
         set: { type: "string", multiple: true },
         workers: { type: "string" },
+        data: { type: "string" },
+        stages: { type: "boolean", default: false },
+        stage: { type: "string" },
+        gather: { type: "boolean", default: false },
+        slurm: { type: "boolean", default: false },
+        partition: { type: "string" },
+        time: { type: "string" },
+        "cpus-per-stage": { type: "string" },
+        "gpus-per-stage": { type: "string" },
+        submit: { type: "boolean", default: false },
         list: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -72,19 +130,32 @@ export function parseCli(args: string[]): CliOptions {
     throw new UserError(`${(error as Error).message.split("\n")[0]}; see --help`);
   }
   const { values, positionals } = parsed;
-  let seeds: number | undefined;
-  if (values.seeds !== undefined) {
-    seeds = Number(values.seeds);
-    if (!Number.isInteger(seeds) || seeds < 1) {
-      throw new UserError(`--seeds must be a positive integer, got '${values.seeds}'`);
-    }
+  const seeds = integerOption("seeds", values.seeds, 1);
+  const workers = integerOption("workers", values.workers, 1);
+  const stage = integerOption("stage", values.stage, 0);
+  const cpusPerStage = integerOption("cpus-per-stage", values["cpus-per-stage"], 1) ?? 1;
+  const gpusPerStage = integerOption("gpus-per-stage", values["gpus-per-stage"], 0) ?? 0;
+  const modes = [
+    values.stages && "--stages",
+    stage !== undefined && "--stage",
+    values.gather && "--gather",
+    values.slurm && "--slurm",
+  ].filter(Boolean);
+  if (modes.length > 1) throw new UserError(`${modes.join(" and ")} cannot be used together`);
+  const slurmOnly = [
+    values.partition !== undefined && "--partition",
+    values.time !== undefined && "--time",
+    values["cpus-per-stage"] !== undefined && "--cpus-per-stage",
+    values["gpus-per-stage"] !== undefined && "--gpus-per-stage",
+    values.submit && "--submit",
+  ].filter(Boolean);
+  if (slurmOnly.length > 0 && !values.slurm) {
+    throw new UserError(
+      `${slurmOnly.join(", ")} only go${slurmOnly.length > 1 ? "" : "es"} with --slurm`,
+    );
   }
-  let workers: number | undefined;
-  if (values.workers !== undefined) {
-    workers = Number(values.workers);
-    if (!Number.isInteger(workers) || workers < 1) {
-      throw new UserError(`--workers must be a positive integer, got '${values.workers}'`);
-    }
+  if (modes.length > 0 && !values.stages && positionals.length !== 1) {
+    throw new UserError(`${modes[0]} works on one experiment; name exactly one`);
   }
   const overrides: Record<string, unknown> = {};
   for (const assignment of values.set ?? []) {
@@ -104,9 +175,19 @@ export function parseCli(args: string[]): CliOptions {
     seeds,
     out: values.out,
     workers,
+    data: values.data,
     overrides,
     list: values.list!,
     help: values.help!,
+    stages: values.stages!,
+    stage,
+    gather: values.gather!,
+    slurm: values.slurm!,
+    partition: values.partition,
+    time: values.time,
+    cpusPerStage,
+    gpusPerStage,
+    submit: values.submit!,
   };
 }
 
@@ -116,14 +197,14 @@ function formatSeconds(seconds: number): string {
 }
 
 /** Fails with one line naming `folder` unless a file can be written there (made if missing). */
-async function checkWritableFolder(folder: string): Promise<void> {
+export async function checkWritableFolder(folder: string, option = "--out"): Promise<void> {
   try {
     await Deno.mkdir(folder, { recursive: true });
     const probe = await Deno.makeTempFile({ dir: folder, prefix: ".write-check-" });
     await Deno.remove(probe);
   } catch (error) {
     const reason = (error as Error).message.split("\n")[0].replace(/:? ?\(os error \d+\).*$/, "");
-    throw new UserError(`--out ${folder}: cannot write there (${reason})`);
+    throw new UserError(`${option} ${folder}: cannot write there (${reason})`);
   }
 }
 
@@ -151,12 +232,27 @@ async function main(args: string[]): Promise<void> {
   }
   const experiments = options.names.length ? options.names.map(getExperiment) : [...EXPERIMENTS];
   if (options.out !== undefined) await checkWritableFolder(options.out);
+  const dataRoot = options.data === undefined ? undefined : resolve(options.data);
+  if (dataRoot !== undefined) await checkWritableFolder(dataRoot, "--data");
   const { createProgress } = await import("./viz/progress.ts");
   const { claimsText } = await import("./experiments/claims_table.ts");
   const overrides = Object.keys(options.overrides).length ? options.overrides : undefined;
   // Check every config before the first run starts, so a typo fails fast.
   for (const experiment of experiments) {
     resolveConfig(experiment, budget, { numSeeds: options.seeds, overrides });
+  }
+  if (options.stages || options.stage !== undefined || options.slurm) {
+    const { runStageCommand } = await import("./cli_stages.ts");
+    await runStageCommand(experiments, budget, { ...options, dataRoot, overrides });
+    return;
+  }
+  if (options.gather) {
+    const { requireAllStages } = await import("./experiments/stage_runs.ts");
+    const { defaultFolders } = await import("./experiments/runner.ts");
+    const [experiment] = experiments;
+    const config = resolveConfig(experiment, budget, { numSeeds: options.seeds, overrides });
+    const { dataDir } = defaultFolders(experiment.name, budget, { dataRoot, overrides });
+    await requireAllStages(experiment, config, dataDir);
   }
   // The first Ctrl-C stops the run between steps (finished stages stay on disk); a second quits.
   const interrupt = new AbortController();
@@ -177,7 +273,9 @@ async function main(args: string[]): Promise<void> {
       numSeeds: options.seeds,
       overrides,
       outDir: options.out,
-      workers: options.workers,
+      dataRoot,
+      // A gathering run reads the stages back here rather than starting workers.
+      workers: options.gather ? 1 : options.workers,
       onProgress: (p) => progress.update(p),
       signal: interrupt.signal,
     }).finally(() => progress.finish());

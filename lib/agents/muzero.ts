@@ -18,6 +18,12 @@
  * replay is saved, and after each iteration the network, the optimiser, the replay and the
  * learning curve, so an interrupted run resumes without losing a game. Files written for another
  * config are refused with a `UserError` naming the file.
+ *
+ * A run may instead be bounded by environment steps (`training.environmentSteps`, the "limited
+ * data" regime of Atari 100k): the last self-play phase cuts its episodes where the budget ends,
+ * the temperature schedule follows the share of steps collected, and `updatesPerEnvironmentStep`
+ * fixes the ratio of updates to data. EfficientZero's additions (lib/agents/efficientzero.ts) are
+ * switched on by the config's `efficientZero` field; without it the agent is MuZero's.
  */
 import { readRunProgress } from "./run_progress.ts";
 import { z } from "zod";
@@ -32,6 +38,11 @@ import type { Progress } from "../progress.ts";
 import { MuZeroLearner, type MuZeroLosses } from "./muzero_learner.ts";
 import { MuZeroReplay } from "./muzero_replay.ts";
 import { type MuZeroEnvironment, SearchPlayer, selfPlay } from "./muzero_play.ts";
+import { reanalyse } from "./muzero_reanalyse.ts";
+import { efficientZeroModelSettings, efficientZeroSchema } from "./efficientzero.ts";
+import { refreshBootstrapValues } from "./efficientzero_correction.ts";
+
+export { reanalyse } from "./muzero_reanalyse.ts";
 
 const headSchema = z.union([
   z.object({ kind: z.literal("scalar") }).strict(),
@@ -102,6 +113,16 @@ export const muZeroConfigSchema = z.object({
   training: z.object({
     iterations: z.number().int().min(1).max(1_000_000),
     updatesPerIteration: z.number().int().min(0).max(1_000_000),
+    /**
+     * Environment steps after which the run stops (its last episodes cut there); `iterations`
+     * then only bounds the run. Absent: the run lasts `iterations`.
+     */
+    environmentSteps: z.number().int().min(1).max(1_000_000_000).optional(),
+    /**
+     * Updates per environment step collected, replacing `updatesPerIteration` (the total after
+     * each iteration is the rounded-down product). Absent: `updatesPerIteration`.
+     */
+    updatesPerEnvironmentStep: z.number().min(0).max(1000).optional(),
     batchSize: z.number().int().min(1).max(8192),
     /** K (the paper: 5). */
     unrollSteps: z.number().int().min(1).max(50),
@@ -130,6 +151,8 @@ export const muZeroConfigSchema = z.object({
     /** Positions searched at once. */
     batchSize: z.number().int().min(1).max(4096),
   }).strict(),
+  /** EfficientZero's additions (Ye et al. 2021); absent: MuZero. */
+  efficientZero: efficientZeroSchema.optional(),
 }).strict();
 
 export type MuZeroConfig = z.infer<typeof muZeroConfigSchema>;
@@ -163,6 +186,7 @@ export function makeMuZeroNetwork(
     actionPlanes: config.network.architecture.kind === "residual"
       ? environment.actionPlanes?.()
       : undefined,
+    efficientZero: efficientZeroModelSettings(config.efficientZero),
   }, new Rng(seed * 7919 + 1));
 }
 
@@ -291,7 +315,11 @@ export async function trainMuZero(
   const { seed } = options;
   const hash = runHash(config, seed, environment);
   const network = makeMuZeroNetwork(config, environment, seed);
-  const learner = new MuZeroLearner(network, config.training);
+  const ez = config.efficientZero;
+  const learner = new MuZeroLearner(network, {
+    ...config.training,
+    consistencyWeight: ez?.consistency?.weight,
+  });
   const makeReplay = () =>
     new MuZeroReplay({
       observationSize: environment.observationSize,
@@ -304,6 +332,14 @@ export async function trainMuZero(
       priorityExponent: config.replay.priorityExponent,
       importanceExponent: config.replay.importanceExponent,
       priorityFloor: config.replay.priorityFloor,
+      ...(ez?.consistency ? { targetObservations: true } : {}),
+      ...(ez?.offPolicyCorrection
+        ? {
+          offPolicyCorrection: {
+            ageStepsPerHorizonStep: ez.offPolicyCorrection.ageStepsPerHorizonStep,
+          },
+        }
+        : {}),
     });
   let replay = makeReplay();
   let curve: IterationRecord[] = [];
@@ -312,7 +348,8 @@ export async function trainMuZero(
   const files = options.dataDir ? muZeroFiles(options.dataDir) : null;
   const report = options.onProgress ?? (() => {});
   const label = options.label ?? `MuZero seed ${seed}`;
-  const { iterations } = config.training;
+  const { iterations, environmentSteps, updatesPerEnvironmentStep } = config.training;
+  const stepsSoFar = () => curve.at(-1)?.envSteps ?? 0;
 
   if (files) {
     const restored = await readRunProgress<SavedProgress, MuZeroReplay>(
@@ -359,21 +396,37 @@ export async function trainMuZero(
       : Promise.resolve();
 
   const selfPlayer = new SearchPlayer(network, searchConfigOf(config, environment));
+  // EfficientZero's fresh bootstrap values come from a search without noise.
+  const bootstrapPlayer = ez?.offPolicyCorrection
+    ? new SearchPlayer(network, {
+      ...searchConfigOf(config, environment, ez.offPolicyCorrection.bootstrapSimulations),
+      explorationFraction: 0,
+    })
+    : null;
   const batch = replay.allocateBatch(config.training.batchSize);
+  const budgetSpent = () => environmentSteps !== undefined && stepsSoFar() >= environmentSteps;
+  // Progress counts iterations, or environment steps when they bound the run.
+  const progressAt = (iterationsDone: number, steps = stepsSoFar()) =>
+    environmentSteps !== undefined
+      ? { done: steps, total: environmentSteps }
+      : { done: iterationsDone, total: iterations };
   try {
-    for (let iteration = curve.length; iteration < iterations; iteration++) {
+    for (let iteration = curve.length; iteration < iterations && !budgetSpent(); iteration++) {
       if (options.signal?.aborted) {
         throw new InterruptedError(`${label}: interrupted after ${iteration} iterations (saved)`);
       }
       const started = performance.now();
-      const progress = iteration / iterations;
+      const progress = environmentSteps !== undefined
+        ? stepsSoFar() / environmentSteps
+        : iteration / iterations;
       // Per-iteration generators: a resumed run draws what the uninterrupted one would have.
       const playRng = new Rng(seed * 1_000_003 + iteration * 7919 + 11);
       const trainRng = new Rng(seed * 1_000_033 + iteration * 7927 + 13);
       const reanalyseRng = new Rng(seed * 1_000_037 + iteration * 7933 + 17);
 
       // 1. Self-play, unless the saved replay already holds this iteration's games.
-      let newGames = replay.games().slice(-config.selfPlay.gamesPerIteration);
+      const gamesBefore = curve.at(-1)?.games ?? 0;
+      let newGames = replay.games().filter((game) => game.id >= gamesBefore);
       if (selfPlayDone < iteration) {
         const records = selfPlay(environment, selfPlayer, {
           episodes: config.selfPlay.gamesPerIteration,
@@ -381,13 +434,13 @@ export async function trainMuZero(
           seedOf: (episode) => seed * 100_003 + iteration * 1009 + episode,
           temperature: (move) => temperatureAt(config.selfPlay, progress, move),
           maxRandomOpeningMoves: config.selfPlay.maxRandomOpeningMoves,
+          stepBudget: environmentSteps !== undefined ? environmentSteps - stepsSoFar() : undefined,
           addNoise: true,
           rng: playRng,
           onMove: (finished) =>
             report({
               stage: label,
-              done: iteration + 0.5 * finished / config.selfPlay.gamesPerIteration,
-              total: iterations,
+              ...progressAt(iteration + 0.5 * finished / config.selfPlay.gamesPerIteration),
               message: `iteration ${iteration + 1}: self-play ${finished}/` +
                 `${config.selfPlay.gamesPerIteration} games`,
             }),
@@ -416,17 +469,31 @@ export async function trainMuZero(
 
       // 3. Updates.
       const sums: MuZeroLosses = { value: 0, reward: 0, policy: 0, total: 0 };
-      const updates = config.training.updatesPerIteration;
+      if (ez?.consistency) sums.consistency = 0;
+      const stepsNow = stepsSoFar() + newGames.reduce((sum, g) => sum + g.record.length, 0);
+      const updates = updatesPerEnvironmentStep !== undefined
+        ? Math.max(0, Math.floor(stepsNow * updatesPerEnvironmentStep) - learner.updates)
+        : config.training.updatesPerIteration;
       for (let update = 0; update < updates; update++) {
         replay.sample(trainRng, batch);
+        if (bootstrapPlayer) {
+          refreshBootstrapValues(
+            replay,
+            batch,
+            bootstrapPlayer,
+            config.reanalyse.batchSize,
+            trainRng,
+          );
+        }
         const { losses, valueErrors } = learner.step(batch);
         replay.updatePriorities(batch.gameIds, batch.positions, valueErrors);
-        for (const key of Object.keys(sums) as (keyof MuZeroLosses)[]) sums[key] += losses[key];
+        for (const key of Object.keys(sums) as (keyof MuZeroLosses)[]) {
+          sums[key] = sums[key]! + losses[key]!;
+        }
         if (update % 25 === 24) {
           report({
             stage: label,
-            done: iteration + 0.5 + 0.5 * (update + 1) / updates,
-            total: iterations,
+            ...progressAt(iteration + 0.5 + 0.5 * (update + 1) / updates, stepsNow),
             message: `iteration ${iteration + 1}: update ${update + 1}/${updates}, loss ` +
               losses.total.toFixed(3),
           });
@@ -440,12 +507,10 @@ export async function trainMuZero(
       }
 
       const finished = newGames.map((g) => g.record);
-      const gameCount = curve.length > 0 ? curve.at(-1)!.games : 0;
-      const stepsBefore = curve.at(-1)?.envSteps ?? 0;
       const record: IterationRecord = {
         iteration: iteration + 1,
-        games: gameCount + finished.length,
-        envSteps: stepsBefore + finished.reduce((sum, g) => sum + g.length, 0),
+        games: gamesBefore + finished.length,
+        envSteps: stepsNow,
         meanReturn: environment.twoPlayer
           ? Number.NaN
           : finished.reduce((sum, g) => sum + g.rewards.reduce((a, b) => a + b, 0), 0) /
@@ -453,18 +518,16 @@ export async function trainMuZero(
         firstPlayerWins: environment.twoPlayer ? outcomeShare(finished, "first") : Number.NaN,
         draws: environment.twoPlayer ? outcomeShare(finished, "draw") : Number.NaN,
         losses: updates > 0
-          ? {
-            value: sums.value / updates,
-            reward: sums.reward / updates,
-            policy: sums.policy / updates,
-            total: sums.total / updates,
-          }
+          ? Object.fromEntries(
+            Object.entries(sums).map(([key, sum]) => [key, sum / updates]),
+          ) as unknown as MuZeroLosses
           : null,
         updates: learner.updates,
         reanalysed: reanalysis.positions,
         seconds: (performance.now() - started) / 1000,
       };
-      const last = iteration === iterations - 1;
+      const last = iteration === iterations - 1 ||
+        (environmentSteps !== undefined && record.envSteps >= environmentSteps);
       const every = options.evaluateEvery ?? 0;
       if (options.evaluate && (last || (every > 0 && (iteration + 1) % every === 0))) {
         record.evaluation = options.evaluate(network, iteration + 1);
@@ -472,8 +535,7 @@ export async function trainMuZero(
       curve.push(record);
       report({
         stage: label,
-        done: iteration + 1,
-        total: iterations,
+        ...progressAt(iteration + 1, record.envSteps),
         message: `iteration ${iteration + 1}: ` + (environment.twoPlayer
           ? `draws ${(100 * record.draws).toFixed(0)}% in self-play`
           : `return ${record.meanReturn.toFixed(1)}`) +
@@ -514,70 +576,4 @@ function outcomeShare(games: { rewards: Float32Array; length: number }[], which:
     if (which === "draw" ? !won : won && firstMovedLast) count++;
   }
   return games.length > 0 ? count / games.length : Number.NaN;
-}
-
-/**
- * Reanalyse (Appendix H): searches up to `positionsPerIteration` stored positions again with the
- * latest network, from game `cursor` on (the oldest first, wrapping around), and replaces their
- * policy targets and search values; a cut episode's bootstrap value is refreshed too. Returns
- * where to continue next time and how many positions were searched.
- */
-export function reanalyse(
-  replay: MuZeroReplay,
-  player: SearchPlayer<Float32Array>,
-  settings: MuZeroConfig["reanalyse"],
-  cursor: number,
-  rng: Rng,
-): { cursor: number; positions: number } {
-  const budget = settings.positionsPerIteration;
-  if (budget === 0 || replay.numGames === 0) return { cursor, positions: 0 };
-  const games = replay.games();
-  const { observationSize, numActions } = replay.config;
-  // Start at the first stored game at or after the cursor (older ones may have left).
-  let index = games.findIndex((g) => g.id >= cursor);
-  if (index < 0) index = 0;
-  const chosen: { id: number; record: (typeof games)[number]["record"] }[] = [];
-  let positions = 0;
-  for (let visited = 0; visited < games.length && positions < budget; visited++) {
-    const game = games[(index + visited) % games.length];
-    chosen.push(game);
-    positions += game.record.length;
-  }
-  const nextCursor = games[(index + chosen.length) % games.length].id;
-  // Every position of the chosen games, searched in batches.
-  const rows: { record: (typeof chosen)[number]["record"]; t: number }[] = [];
-  for (const { record } of chosen) for (let t = 0; t < record.length; t++) rows.push({ record, t });
-  const size = settings.batchSize;
-  const observations = new Float32Array(size * observationSize);
-  const masks = new Uint8Array(size * numActions);
-  for (let start = 0; start < rows.length; start += size) {
-    const part = rows.slice(start, start + size);
-    part.forEach(({ record, t }, row) => {
-      observations.set(
-        record.observations.subarray(t * observationSize, (t + 1) * observationSize),
-        row * observationSize,
-      );
-      masks.set(record.legalMasks.subarray(t * numActions, (t + 1) * numActions), row * numActions);
-    });
-    const { result } = player.search(
-      observations.subarray(0, part.length * observationSize),
-      masks.subarray(0, part.length * numActions),
-      part.length,
-      { rng, addNoise: false, temperature: 0 },
-    );
-    part.forEach(({ record, t }, row) => {
-      record.policies.set(
-        result.searchPolicy.subarray(row * numActions, (row + 1) * numActions),
-        t * numActions,
-      );
-      record.rootValues[t] = result.rootValues[row];
-    });
-  }
-  for (const { id, record } of chosen) {
-    if (!record.terminated) {
-      record.finalValue = player.model.initialInference(record.finalObservation, 1).values[0];
-    }
-    replay.refreshPriorities(id);
-  }
-  return { cursor: nextCursor, positions: rows.length };
 }

@@ -259,6 +259,13 @@ export interface SelfPlayOptions {
    * they become training targets too.
    */
   maxRandomOpeningMoves?: number;
+  /**
+   * Decisions this call may make in all (default: no limit): once they are made, the episodes
+   * still running are cut there (recorded as cut, to bootstrap from their last observation) and
+   * no new one starts, so a run spends exactly its environment steps. Episodes that had not moved
+   * yet are left out.
+   */
+  stepBudget?: number;
   /** Root Dirichlet noise (self-play: true; evaluation: false). */
   addNoise: boolean;
   rng: Rng;
@@ -291,10 +298,13 @@ export function selfPlay(
   const slots: { index: number; episode: Episode; recorder: Recorder; randomMoves: number }[] = [];
   let nextEpisode = 0;
   let finished = 0;
+  let stepsLeft = options.stepBudget ?? Infinity;
   const observations = new Float32Array(options.parallel * observationSize);
   const masks = new Uint8Array(options.parallel * numActions);
   const refill = () => {
-    while (slots.length < options.parallel && nextEpisode < options.episodes) {
+    while (
+      slots.length < options.parallel && nextEpisode < options.episodes && stepsLeft > slots.length
+    ) {
       const index = nextEpisode++;
       slots.push({
         index,
@@ -308,6 +318,20 @@ export function selfPlay(
   };
   refill();
   while (slots.length > 0) {
+    // The budget's last moves go to the first slots; the rest are cut before they move again.
+    if (slots.length > stepsLeft) {
+      for (const slot of slots.splice(stepsLeft)) {
+        if (slot.recorder.actions.length > 0) {
+          records[slot.index] = finishRecord(
+            environment,
+            player.model,
+            slot.episode,
+            slot.recorder,
+          );
+          finished++;
+        }
+      }
+    }
     const batch = slots.length;
     for (let row = 0; row < batch; row++) {
       slots[row].episode.observe(observations, row * observationSize);
@@ -347,11 +371,11 @@ export function selfPlay(
       r.actions.push(action);
       r.rewards.push(slot.episode.step(action));
     }
+    stepsLeft -= batch;
     for (let row = slots.length - 1; row >= 0; row--) {
       const { episode, recorder, index } = slots[row];
-      if (!(episode.terminated || episode.truncated || episode.moves >= environment.maxMoves)) {
-        continue;
-      }
+      const over = episode.terminated || episode.truncated || episode.moves >= environment.maxMoves;
+      if (!over && stepsLeft > 0) continue;
       records[index] = finishRecord(environment, player.model, episode, recorder);
       slots.splice(row, 1);
       finished++;
@@ -359,7 +383,7 @@ export function selfPlay(
     refill();
     options.onMove?.(finished);
   }
-  return records as GameRecord[];
+  return records.filter((record): record is GameRecord => record !== null);
 }
 
 /** A legal action drawn uniformly from mask[offset .. offset + numActions). */

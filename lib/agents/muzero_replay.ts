@@ -22,8 +22,15 @@
  * error |v_i - z_i| once it has trained on it, and the loss is weighted by (1 / (N P(i)))^β,
  * divided by the batch's largest weight as Schaul et al. do. α = 0 samples uniformly, as the paper
  * does for board games.
+ *
+ * Two of EfficientZero's additions (Ye et al. 2021) reach into the samples, each only when its
+ * config field is set: the observations o_{t+1..t+K} the dynamics should agree with (the
+ * consistency loss), and a value horizon that shrinks with the age of the sampled position
+ * (the off-policy correction, lib/agents/efficientzero_targets.ts). Every game remembers the
+ * environment step its first position was collected at, so a position's age is known.
  */
 import type { Rng } from "../rng.ts";
+import { offPolicyTdSteps } from "./efficientzero_targets.ts";
 
 /** One finished game (or episode) as self-play or evaluation recorded it. */
 export interface GameRecord {
@@ -67,6 +74,10 @@ export interface MuZeroReplayConfig {
   importanceExponent: number;
   /** Added to every priority so that no position stops being drawn. */
   priorityFloor: number;
+  /** Samples carry o_{t+1..t+K} for EfficientZero's consistency loss (default: no). */
+  targetObservations?: boolean;
+  /** The value horizon shrinks with the data's age (EfficientZero's correction; default: no). */
+  offPolicyCorrection?: { ageStepsPerHorizonStep: number };
 }
 
 /** A batch of samples, row-major; arrays reused from one call of `sample` to the next. */
@@ -92,6 +103,12 @@ export interface MuZeroBatch {
   /** Where each sample came from, for priority updates. */
   gameIds: Int32Array;
   positions: Int32Array;
+  /** n of each sample's value targets (shorter for old data under the off-policy correction). */
+  tdSteps: Int32Array;
+  /** o_{t+k} for k = 1..K, [B * K * observationSize], when the config asks for them. */
+  nextObservations: Float32Array | null;
+  /** 1 where o_{t+k} exists (t + k ≤ T; o_T is the final observation), [B * K]. */
+  nextObservationMask: Float32Array | null;
 }
 
 const MAGIC = "MUZERO-REPLAY-1";
@@ -99,6 +116,8 @@ const MAGIC = "MUZERO-REPLAY-1";
 /** A stored game with its bookkeeping. */
 interface StoredGame {
   id: number;
+  /** The environment step (over every game ever added) of its first position. */
+  firstStep: number;
   record: GameRecord;
   /** p_t^α per position. */
   weights: Float64Array;
@@ -110,6 +129,8 @@ export class MuZeroReplay {
   #games: StoredGame[] = [];
   /** Ids are counted from 0 over every game ever added, so a resumed buffer keeps them. */
   #nextId = 0;
+  /** Positions ever added (stored or already dropped). */
+  #stepsAdded = 0;
   #cumulative = new Float64Array(0);
   #cumulativeDirty = true;
   #positions = 0;
@@ -153,6 +174,18 @@ export class MuZeroReplay {
     return this.#positions;
   }
 
+  /** Positions ever added: the environment steps collected so far. */
+  get stepsAdded(): number {
+    return this.#stepsAdded;
+  }
+
+  /** Environment steps collected after position t of game `id` was (the newest: 0). */
+  ageOf(id: number, t: number): number {
+    const stored = this.#find(id);
+    if (!stored) throw new RangeError(`MuZeroReplay: game ${id} is not stored`);
+    return this.#stepsAdded - 1 - (stored.firstStep + t);
+  }
+
   /** The stored games, oldest first, with their ids. */
   games(): { id: number; record: GameRecord }[] {
     return this.#games.map(({ id, record }) => ({ id, record }));
@@ -168,12 +201,14 @@ export class MuZeroReplay {
     this.#check(record);
     const stored: StoredGame = {
       id: this.#nextId++,
+      firstStep: this.#stepsAdded,
       record,
       weights: new Float64Array(record.length),
       total: 0,
     };
     this.#games.push(stored);
     this.#positions += record.length;
+    this.#stepsAdded += record.length;
     this.refreshPriorities(stored.id);
     while (this.#games.length > this.config.capacityGames) {
       this.#positions -= this.#games.shift()!.record.length;
@@ -198,10 +233,10 @@ export class MuZeroReplay {
 
   /**
    * z_t: n-step return with the search value at t + n as bootstrap; past the end, the final
-   * value of a cut episode or nothing (0) after a terminal state.
+   * value of a cut episode or nothing (0) after a terminal state. n is the config's unless given.
    */
-  valueTarget(record: GameRecord, t: number): number {
-    const { tdSteps, discount, twoPlayer } = this.config;
+  valueTarget(record: GameRecord, t: number, tdSteps = this.config.tdSteps): number {
+    const { discount, twoPlayer } = this.config;
     const factor = twoPlayer ? -discount : discount;
     const T = record.length;
     if (t >= T) return record.terminated ? 0 : record.finalValue;
@@ -234,7 +269,43 @@ export class MuZeroReplay {
       weights: new Float32Array(size),
       gameIds: new Int32Array(size),
       positions: new Int32Array(size),
+      tdSteps: new Int32Array(size),
+      nextObservations: this.config.targetObservations
+        ? new Float32Array(size * unrollSteps * observationSize)
+        : null,
+      nextObservationMask: this.config.targetObservations
+        ? new Float32Array(size * unrollSteps)
+        : null,
     };
+  }
+
+  /** n of the value targets of position t of a stored game, by the data's age when corrected. */
+  tdStepsOf(id: number, t: number): number {
+    const correction = this.config.offPolicyCorrection;
+    if (!correction) return this.config.tdSteps;
+    return offPolicyTdSteps(
+      this.config.tdSteps,
+      this.ageOf(id, t),
+      correction.ageStepsPerHorizonStep,
+    );
+  }
+
+  /**
+   * Recomputes a batch's value targets from the stored games, with each sample's n (after fresh
+   * bootstrap values were written into them, say). Games that left the buffer keep their targets.
+   */
+  refillValueTargets(batch: MuZeroBatch): void {
+    const steps = batch.unrollSteps + 1;
+    for (let row = 0; row < batch.size; row++) {
+      const record = this.game(batch.gameIds[row]);
+      if (!record) continue;
+      for (let k = 0; k < steps; k++) {
+        const cell = row * steps + k;
+        batch.targetValues[cell] = batch.valueMask[cell]
+          ? this.valueTarget(record, batch.positions[row] + k, batch.tdSteps[row])
+          : 0;
+      }
+    }
   }
 
   /** Fills `batch` with samples drawn by priority, with replacement. */
@@ -316,6 +387,8 @@ export class MuZeroReplay {
     const steps = unrollSteps + 1;
     batch.gameIds[row] = stored.id;
     batch.positions[row] = t;
+    const tdSteps = this.tdStepsOf(stored.id, t);
+    batch.tdSteps[row] = tdSteps;
     batch.observations.set(
       record.observations.subarray(t * observationSize, (t + 1) * observationSize),
       row * observationSize,
@@ -332,7 +405,7 @@ export class MuZeroReplay {
       // Cut episodes have no targets past their end; finished ones are absorbing there.
       const valueKnown = record.terminated || index <= T ? 1 : 0;
       batch.valueMask[cell] = valueKnown;
-      batch.targetValues[cell] = valueKnown ? this.valueTarget(record, index) : 0;
+      batch.targetValues[cell] = valueKnown ? this.valueTarget(record, index, tdSteps) : 0;
       batch.targetRewards[cell] = k > 0 && index - 1 < T ? record.rewards[index - 1] : 0;
       batch.policyMask[cell] = index < T ? 1 : 0;
       const policyOffset = cell * numActions;
@@ -343,6 +416,21 @@ export class MuZeroReplay {
         );
       } else {
         batch.targetPolicies.fill(0, policyOffset, policyOffset + numActions);
+      }
+    }
+    if (batch.nextObservations && batch.nextObservationMask) {
+      for (let k = 1; k < steps; k++) {
+        const index = t + k;
+        const cell = row * unrollSteps + k - 1;
+        const offset = cell * observationSize;
+        const source = index < T
+          ? record.observations.subarray(index * observationSize, (index + 1) * observationSize)
+          : index === T
+          ? record.finalObservation
+          : null;
+        batch.nextObservationMask[cell] = source ? 1 : 0;
+        if (source) batch.nextObservations.set(source, offset);
+        else batch.nextObservations.fill(0, offset, offset + observationSize);
       }
     }
   }
@@ -384,8 +472,9 @@ export class MuZeroReplay {
   /** The buffer as bytes: a JSON header, then each game's arrays as float32. */
   serialize(): Uint8Array {
     const { observationSize, numActions } = this.config;
-    const games = this.#games.map(({ id, record, weights }) => ({
+    const games = this.#games.map(({ id, firstStep, record, weights }) => ({
       id,
+      firstStep,
       length: record.length,
       terminated: record.terminated,
       finalValue: record.finalValue,
@@ -393,7 +482,13 @@ export class MuZeroReplay {
       weights: Array.from(weights),
     }));
     const header = new TextEncoder().encode(
-      JSON.stringify({ magic: MAGIC, config: this.config, nextId: this.#nextId, games }) + "\n",
+      JSON.stringify({
+        magic: MAGIC,
+        config: this.config,
+        nextId: this.#nextId,
+        stepsAdded: this.#stepsAdded,
+        games,
+      }) + "\n",
     );
     const floats = this.#games.reduce(
       (sum, { record }) => sum + floatsPerGame(record.length, observationSize, numActions),
@@ -435,8 +530,11 @@ export class MuZeroReplay {
       magic: string;
       config: MuZeroReplayConfig;
       nextId: number;
+      /** Absent in files written before ages were kept. */
+      stepsAdded?: number;
       games: {
         id: number;
+        firstStep?: number;
         length: number;
         terminated: boolean;
         finalValue: number;
@@ -465,7 +563,11 @@ export class MuZeroReplay {
     const data = new Float32Array(copy.buffer, 4 + headerBytes, floats);
     let offset = 0;
     const take = (n: number) => data.slice(offset, offset += n);
+    // Older files: dropped games' steps are unknown, so ages count from the first stored game.
+    let step = 0;
     for (const game of header.games) {
+      const firstStep = game.firstStep ?? step;
+      step = firstStep + game.length;
       const T = game.length;
       const record: GameRecord = {
         length: T,
@@ -482,6 +584,7 @@ export class MuZeroReplay {
       const weights = Float64Array.from(game.weights);
       replay.#games.push({
         id: game.id,
+        firstStep,
         record,
         weights,
         total: weights.reduce((a, b) => a + b, 0),
@@ -489,6 +592,7 @@ export class MuZeroReplay {
       replay.#positions += T;
     }
     replay.#nextId = header.nextId;
+    replay.#stepsAdded = header.stepsAdded ?? step;
     replay.#cumulativeDirty = true;
     return replay;
   }

@@ -2,10 +2,11 @@
  * Environment wrappers and helpers for agents that act in continuous boxes, as PlaNet does
  * (Hafner et al. 2019, Section 5: a fixed action repeat per task, episodes of a fixed length, and
  * rendered frames as observations): a time limit, an action repeat, RGB frames as float
- * observations, and the mapping from actions in [-1, 1] to an environment's box.
+ * observations, some entries of the observation hidden, and the mapping from actions in [-1, 1]
+ * to an environment's box.
  */
 import { UserError } from "../errors.ts";
-import type { Action, BoxSpec, Env, StepResult } from "./types.ts";
+import { type Action, type BoxSpec, boxSpec, type Env, type StepResult } from "./types.ts";
 import type { Renderable } from "./render.ts";
 
 /** Maps an action in [-1, 1] to the environment's box. */
@@ -173,5 +174,64 @@ export class PixelFloatEnv implements Env<Float32Array> {
     this.#result.terminated = terminated;
     this.#result.truncated = truncated;
     return this.#result;
+  }
+}
+
+/**
+ * Shows the agent only some entries of the inner observation (the swing-up's positions without
+ * its velocities, say): a partially observed task made from a fully observed one. The full
+ * observation stays readable as `fullObservation`, for measuring what a model infers.
+ */
+export class ObservationSubsetEnv implements Env<Float32Array> {
+  readonly id: string;
+  readonly observationSpec: BoxSpec;
+  readonly actionSpec: Env["actionSpec"];
+  readonly maxEpisodeSteps: number;
+  /** The inner env's latest observation, all of it. */
+  readonly fullObservation: Float32Array;
+  readonly #observation: Float32Array;
+  readonly #result: StepResult<Float32Array>;
+
+  constructor(readonly inner: Env<Float32Array>, readonly keep: readonly number[], label: string) {
+    const size = inner.observationSpec.shape.reduce((a, b) => a * b, 1);
+    if (keep.length === 0 || keep.some((i) => !Number.isInteger(i) || i < 0 || i >= size)) {
+      throw new RangeError(`${inner.id}: keep must list entries of 0..${size - 1}, got [${keep}]`);
+    }
+    this.id = `${inner.id}/${label}`;
+    const { low, high } = inner.observationSpec;
+    this.observationSpec = boxSpec(
+      [keep.length],
+      keep.map((i) => low[i]),
+      keep.map((i) => high[i]),
+    );
+    this.actionSpec = inner.actionSpec;
+    this.maxEpisodeSteps = inner.maxEpisodeSteps;
+    this.fullObservation = new Float32Array(size);
+    this.#observation = new Float32Array(keep.length);
+    this.#result = {
+      observation: this.#observation,
+      reward: 0,
+      terminated: false,
+      truncated: false,
+    };
+  }
+
+  reset(seed?: number): Float32Array {
+    return this.#show(this.inner.reset(seed));
+  }
+
+  step(action: Action): StepResult<Float32Array> {
+    const inner = this.inner.step(action);
+    this.#show(inner.observation);
+    this.#result.reward = inner.reward;
+    this.#result.terminated = inner.terminated;
+    this.#result.truncated = inner.truncated;
+    return this.#result;
+  }
+
+  #show(full: Float32Array): Float32Array {
+    this.fullObservation.set(full);
+    this.keep.forEach((from, to) => this.#observation[to] = full[from]);
+    return this.#observation;
   }
 }

@@ -15,6 +15,7 @@
  * without workers) gives identical numbers: that is the sequential fallback and the reference.
  */
 import { shareBlasThreads } from "../tensor/blas.ts";
+import { availableCores } from "../cores.ts";
 
 /** What a fitness function learns about the candidate it scores. */
 export interface FitnessTask {
@@ -56,11 +57,8 @@ export type FromWorker =
   | { kind: "result"; job: number; fitness: number }
   | { kind: "error"; job: number; message: string };
 
-/** Cores available to this process (at least 1). */
-export function availableCores(): number {
-  const cores = typeof navigator !== "undefined" ? navigator.hardwareConcurrency : 1;
-  return Math.max(1, cores || 1);
-}
+/** Re-exported where the stage pool and the fitness pool have always found it. */
+export { availableCores };
 
 export class FitnessPool {
   readonly workerCount: number;

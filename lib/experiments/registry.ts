@@ -3,6 +3,7 @@ import { UserError } from "../errors.ts";
 import { dynaMaze } from "./dyna/maze.ts";
 import { dreamerCartpoleSwingup } from "./dreamer/swingup.ts";
 import { dreamerV2Minatar } from "./dreamer/minatar.ts";
+import { efficientZeroMinatar } from "./efficientzero/minatar.ts";
 import { muZeroCartPole } from "./muzero/cartpole.ts";
 import { muZeroConnectFour } from "./muzero/connect4.ts";
 import { muZeroPlanning } from "./muzero/planning.ts";
@@ -10,6 +11,8 @@ import { muZeroTicTacToe } from "./muzero/tictactoe.ts";
 import { planetCartpoleSwingup } from "./planet/swingup.ts";
 import { planetPendulum } from "./planet/pendulum.ts";
 import type { Experiment } from "./types.ts";
+import { vqPlanning } from "./vq-planning/experiment.ts";
+import { partialObservability } from "./partial-observability/experiment.ts";
 import { worldModelsCarRacing } from "./world-models/carracing.ts";
 import { worldModelsTakeCover } from "./world-models/takecover.ts";
 
@@ -26,6 +29,9 @@ export const EXPERIMENTS: readonly Experiment<any, any>[] = [
   muZeroConnectFour,
   muZeroCartPole,
   muZeroPlanning,
+  efficientZeroMinatar,
+  vqPlanning,
+  partialObservability,
 ];
 
 // deno-lint-ignore no-explicit-any

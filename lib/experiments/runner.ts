@@ -28,6 +28,11 @@ export interface RunRequest {
   resDir?: string;
   /** Where checkpoints and datasets go (default data/<name>, or data/quick/<name>). */
   dataDir?: string;
+  /**
+   * The folder that stands for data/ (`--data DIR`): checkpoints and datasets go to the same
+   * place under it as they would under data/. Ignored when `dataDir` is given.
+   */
+  dataRoot?: string;
   onProgress?: (progress: Progress) => void;
   signal?: AbortSignal;
   /**
@@ -163,7 +168,7 @@ export function reproduceCommand(
 export function defaultFolders(
   name: string,
   budget: Budget,
-  request: Pick<RunRequest, "outDir" | "resDir" | "dataDir" | "overrides">,
+  request: Pick<RunRequest, "outDir" | "resDir" | "dataDir" | "dataRoot" | "overrides">,
 ): { outDir: string; resDir: string; dataDir: string } {
   const overrides = request.overrides && Object.keys(request.overrides).length > 0
     ? request.overrides
@@ -180,7 +185,10 @@ export function defaultFolders(
       (request.outDir
         ? `${request.outDir}/res`
         : `${REPO_ROOT}/${scratch ? `${scratch}/res` : "res"}`),
-    dataDir: request.dataDir ?? `${REPO_ROOT}/${scratch ?? "data"}/${dataName}`,
+    dataDir: request.dataDir ??
+      (request.dataRoot
+        ? `${request.dataRoot}/${scratch ? `${scratch.replace("data/", "")}/` : ""}${dataName}`
+        : `${REPO_ROOT}/${scratch ?? "data"}/${dataName}`),
   };
 }
 

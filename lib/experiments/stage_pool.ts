@@ -34,6 +34,11 @@ export interface StageJob {
    * an earlier seed's last one instead of a core idling at the end of each level.
    */
   after?: readonly number[];
+  /**
+   * Rough relative cost (default 1), so the folded progress, and the ETA shown from it, follow
+   * time rather than the count of jobs when some jobs take far longer than others.
+   */
+  weight?: number;
 }
 
 export interface StagePoolOptions {
@@ -82,11 +87,17 @@ export async function runStageJobs(
   const report = options.onProgress ?? (() => {});
   const stageName = options.stageName ?? `${jobs.length} stages on ${workers} worker(s)`;
   const fractions = new Float64Array(jobs.length);
+  // Done is counted in jobs (the total stays jobs.length), each job's share scaled by its weight.
+  const weights = jobs.map((job) => Math.max(0, job.weight ?? 1));
+  const weightSum = weights.reduce((sum, w) => sum + w, 0);
+  const scale = weightSum > 0 ? jobs.length / weightSum : 0;
   const fold = (index: number, progress: Progress) => {
     if (progress.total > 0) fractions[index] = Math.min(1, progress.done / progress.total);
     report({
       stage: stageName,
-      done: fractions.reduce((sum, f) => sum + f, 0),
+      done: weightSum > 0
+        ? Math.min(jobs.length, fractions.reduce((sum, f, i) => sum + f * weights[i], 0) * scale)
+        : fractions.reduce((sum, f) => sum + f, 0),
       total: jobs.length,
       message: `${jobs[index].label}: ${progress.message ?? progress.stage}`,
     });
@@ -186,6 +197,47 @@ export async function runStageJobs(
     stopAll();
     restoreBlasThreads();
   }
+}
+
+/**
+ * An experiment's stages as the pool runs them: nothing to do with one worker (the experiment
+ * then runs each stage itself, in order), else every job in workers, one per core.
+ */
+export async function runExperimentStages(
+  jobs: readonly StageJob[],
+  options: Pick<StagePoolOptions, "workers" | "onProgress" | "signal">,
+): Promise<void> {
+  const workers = options.workers ?? availableCores();
+  if (workers <= 1) return;
+  await runStageJobs(jobs, { ...options, workers });
+}
+
+/** Groups that run one after another, as one list: each job waits for the whole group before. */
+export function chainGroups(groups: readonly (readonly Omit<StageJob, "after">[])[]): StageJob[] {
+  const jobs: StageJob[] = [];
+  let previous: number[] = [];
+  for (const group of groups) {
+    const current: number[] = [];
+    for (const job of group) {
+      current.push(jobs.length);
+      jobs.push(previous.length ? { ...job, after: previous } : { ...job });
+    }
+    previous = current;
+  }
+  return jobs;
+}
+
+/**
+ * Each job's level in the graph of prerequisites: 0 for a job that waits for nothing, else one
+ * more than the deepest job it waits for. Jobs of one level can all run at once.
+ */
+export function stageLevels(jobs: readonly StageJob[]): number[] {
+  checkPrerequisites(jobs);
+  const levels: number[] = [];
+  for (const job of jobs) {
+    levels.push(Math.max(-1, ...(job.after ?? []).map((j) => levels[j])) + 1);
+  }
+  return levels;
 }
 
 /** The first job not yet started whose prerequisites have all finished, or -1. */

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import type { Progress } from "../progress.ts";
+import type { StageJob } from "./stage_pool.ts";
 
 export const BUDGETS = ["quick", "laptop", "paper"] as const;
 /** `quick` for tests and CI, `laptop` for a 2-core machine (the default), `paper` as published. */
@@ -70,6 +71,13 @@ export interface Experiment<Config = unknown, Metrics = Record<string, unknown>>
   /** Rough wall-clock seconds of each budget on a 2-core laptop. */
   expectedSeconds: Record<Budget, number>;
   run(config: Config, options?: RunOptions): Promise<ExperimentResult<Metrics>>;
+  /**
+   * The independent pieces `run` hands to the stage pool (one seed of an agent, a baseline...),
+   * each naming the earlier ones it needs. `run` with one worker runs them itself, in order, and
+   * with every stage already on disk only reads them back; `--stage K` and `--slurm` run them
+   * one per process. Absent for experiments that run in one piece.
+   */
+  stageJobs?(config: Config, dataDir: string): StageJob[];
   /** Draws the figures of a result to SVG files under `resDir`; returns their paths. */
   drawFigures?(result: ExperimentResult<Metrics>, resDir: string): Promise<string[]>;
 }

@@ -21,12 +21,22 @@
  *
  * `MuZeroNetwork` is the search's model (lib/planners/mcts.ts `MuZeroModel`): each inference is
  * one batched pass and one read-back for the whole batch of roots or leaves.
+ *
+ * EfficientZero's additions (Ye et al. 2021, lib/models/efficientzero.ts) are built on request,
+ * after every MuZero parameter, so a network without them is initialised exactly as before. With
+ * the value prefix the search's latent row carries the LSTM's memory and the prefix so far beside
+ * the hidden state, and the reward the search sees is the difference of successive prefixes.
  */
 import { tf } from "../tensor/mod.ts";
 import type { Rng } from "../rng.ts";
 import type { InferenceOutput, MuZeroModel } from "../planners/mcts.ts";
 import { conv2d, dense, type Layer, ParameterSet, sequential } from "./nn.ts";
 import { type HeadSpec, headToScalar, headWidth, supportColumn } from "./muzero_support.ts";
+import {
+  ConsistencyHeads,
+  type EfficientZeroModelSettings,
+  ValuePrefixHead,
+} from "./efficientzero.ts";
 
 /** A multi-layer perceptron body: every function has `hiddenLayers` ReLU layers of one width. */
 export interface MlpArchitecture {
@@ -70,14 +80,21 @@ export interface MuZeroNetworkConfig {
   reward: HeadSpec;
   /** Spatial action encoding for the residual body (see `ActionPlanes`). */
   actionPlanes?: ActionPlanes;
+  /** EfficientZero's consistency heads and value-prefix LSTM (absent: MuZero's network). */
+  efficientZero?: EfficientZeroModelSettings;
 }
 
 /** Raw head outputs of one unrolled step, [B, width] each (scalar heads already bounded). */
 export interface StepPrediction {
   value: tf.Tensor2D;
-  /** The reward of the action into this step; absent at step 0. */
+  /**
+   * The reward of the action into this step; absent at step 0. With the value prefix, the raw
+   * prefix output instead: the rewards summed since the LSTM's memory was last cleared.
+   */
   reward: tf.Tensor2D | null;
   policyLogits: tf.Tensor2D;
+  /** The hidden state s^k the predictions were made from. */
+  state: tf.Tensor;
 }
 
 /** Floor of max - min in the hidden-state rescaling, so a constant state does not divide by 0. */
@@ -175,8 +192,17 @@ export class MuZeroNetwork implements MuZeroModel<Float32Array> {
   readonly config: MuZeroNetworkConfig;
   readonly params: ParameterSet;
   readonly numActions: number;
-  /** Numbers in one flattened hidden state (a row of the search's latent table). */
+  /**
+   * Numbers in one row of the search's latent table: the flattened hidden state, and with the
+   * value prefix the LSTM's memory (h, c), the prefix so far and the depth since it was cleared.
+   */
   readonly latentSize: number;
+  /** Numbers in one flattened hidden state. */
+  readonly stateSize: number;
+  /** EfficientZero's consistency heads (null: none). */
+  readonly consistency: ConsistencyHeads | null;
+  /** EfficientZero's value-prefix LSTM (null: per-step rewards, as MuZero). */
+  readonly valuePrefix: ValuePrefixHead | null;
   /** The hidden state's shape without the batch: [latentSize] or [rows, columns, channels]. */
   readonly latentShape: readonly number[];
   readonly observationSize: number;
@@ -207,7 +233,7 @@ export class MuZeroNetwork implements MuZeroModel<Float32Array> {
     if (arch.kind === "mlp") {
       const { latentSize, hiddenSize, hiddenLayers } = arch;
       this.latentShape = [latentSize];
-      this.latentSize = latentSize;
+      this.stateSize = latentSize;
       const lastWidth = hiddenLayers > 0 ? hiddenSize : latentSize + actions;
       this.#represent = sequential(
         mlpStack(params, "representation", this.observationSize, hiddenSize, hiddenLayers),
@@ -239,7 +265,7 @@ export class MuZeroNetwork implements MuZeroModel<Float32Array> {
       const encoding = config.actionPlanes ?? oneHotPlanes(actions, cells);
       const actionPlaneCount = encoding.planes;
       this.latentShape = [rows, columns, channels];
-      this.latentSize = cells * channels;
+      this.stateSize = cells * channels;
       const convOptions = { kernelSize: 3, stride: 1, padding: "same" as const };
       const blockStack = (name: string) =>
         Array.from(
@@ -292,6 +318,16 @@ export class MuZeroNetwork implements MuZeroModel<Float32Array> {
     this.#rewardColumn = config.reward.kind === "support"
       ? supportColumn(config.reward.size)
       : null;
+    // Created last, so MuZero's own parameters draw the same initial values with or without.
+    const extra = config.efficientZero;
+    this.consistency = extra?.consistency
+      ? new ConsistencyHeads(params, this.stateSize, extra.consistency)
+      : null;
+    this.valuePrefix = extra?.valuePrefix
+      ? new ValuePrefixHead(params, this.stateSize, extra.valuePrefix, rewardWidth)
+      : null;
+    this.latentSize = this.stateSize +
+      (this.valuePrefix ? 2 * this.valuePrefix.hiddenSize + 2 : 0);
   }
 
   /** h: observations [B, ...observationShape] (or [B, observationSize]) to hidden states. */
@@ -343,8 +379,9 @@ export class MuZeroNetwork implements MuZeroModel<Float32Array> {
   /**
    * The training unroll (Appendix G): h on the observations, then K steps of g along `actions`
    * [B, K] (int32), with f at every step; the gradient into each step's dynamics is multiplied by
-   * `dynamicsGradientScale` (the paper: 1/2; 1 gives the plain gradient). Returns K + 1
-   * predictions, tensors the caller disposes (or builds inside a tidy).
+   * `dynamicsGradientScale` (the paper: 1/2; 1 gives the plain gradient). With the value prefix,
+   * each step's `reward` is the LSTM's prefix output instead of the dynamics' reward head. Returns
+   * K + 1 predictions, tensors the caller disposes (or builds inside a tidy).
    */
   unroll(
     observations: tf.Tensor,
@@ -353,12 +390,16 @@ export class MuZeroNetwork implements MuZeroModel<Float32Array> {
   ): StepPrediction[] {
     const steps = actions.shape[1];
     let state = this.represent(observations);
-    const predictions: StepPrediction[] = [{ ...this.predict(state), reward: null }];
+    const predictions: StepPrediction[] = [{ ...this.predict(state), reward: null, state }];
     const perStep = tf.unstack(actions, 1) as tf.Tensor1D[];
     for (let k = 0; k < steps; k++) {
       const next = this.dynamics(scaleGradient(state, dynamicsGradientScale), perStep[k]);
       state = next.state;
-      predictions.push({ ...this.predict(state), reward: next.reward });
+      predictions.push({ ...this.predict(state), reward: next.reward, state });
+    }
+    if (this.valuePrefix) {
+      const prefixes = this.valuePrefix.unroll(predictions.slice(1).map((p) => p.state));
+      prefixes.forEach((prefix, k) => predictions[k + 1].reward = prefix);
     }
     return predictions;
   }
@@ -374,12 +415,19 @@ export class MuZeroNetwork implements MuZeroModel<Float32Array> {
     const packed = tf.tidy(() => {
       const state = this.represent(tf.tensor2d(observations, [batchSize, this.observationSize]));
       const { policyLogits, value } = this.predict(state);
-      return this.#pack(state, policyLogits, this.valueScalar(value), null);
+      // A root's memory and prefix start empty.
+      const row = this.valuePrefix
+        ? tf.concat([
+          tf.reshape(state, [batchSize, this.stateSize]),
+          tf.zeros([batchSize, this.latentSize - this.stateSize]),
+        ], 1)
+        : state;
+      return this.#pack(row, policyLogits, this.valueScalar(value), null);
     });
     return this.#unpack(packed, batchSize, false);
   }
 
-  /** g then f on hidden-state rows [B * latentSize] and actions [B]. */
+  /** g then f on latent rows [B * latentSize] and actions [B]. */
   recurrentInference(parentLatents: Float32Array, actions: Int32Array): InferenceOutput {
     const batch = actions.length;
     if (parentLatents.length !== batch * this.latentSize) {
@@ -389,9 +437,15 @@ export class MuZeroNetwork implements MuZeroModel<Float32Array> {
       );
     }
     const packed = tf.tidy(() => {
-      const parents = tf.tensor(parentLatents, [batch, ...this.latentShape]);
+      const rows = tf.tensor2d(parentLatents, [batch, this.latentSize]);
+      const stateRows = this.valuePrefix ? tf.slice(rows, [0, 0], [batch, this.stateSize]) : rows;
+      const parents = tf.reshape(stateRows, [batch, ...this.latentShape]);
       const next = this.dynamics(parents, tf.tensor1d(actions, "int32"));
       const { policyLogits, value } = this.predict(next.state);
+      if (this.valuePrefix) {
+        const { row, reward } = this.#prefixStep(rows, next.state);
+        return this.#pack(row, policyLogits, this.valueScalar(value), reward);
+      }
       return this.#pack(
         next.state,
         policyLogits,
@@ -402,16 +456,48 @@ export class MuZeroNetwork implements MuZeroModel<Float32Array> {
     return this.#unpack(packed, batch, true);
   }
 
+  /**
+   * The value prefix in the search: the child's prefix from the parent's memory, the reward as
+   * the child's prefix minus the parent's (0 after a clear), and the child's row. At depth
+   * `horizon` since the last clear the memory, the stored prefix and the depth go back to 0.
+   */
+  #prefixStep(parentRows: tf.Tensor2D, childState: tf.Tensor): {
+    row: tf.Tensor2D;
+    reward: tf.Tensor1D;
+  } {
+    const head = this.valuePrefix!;
+    const batch = parentRows.shape[0];
+    const size = head.hiddenSize;
+    const [, h, c, parentPrefix, parentDepth] = tf.split(
+      parentRows,
+      [this.stateSize, size, size, 1, 1],
+      1,
+    ) as tf.Tensor2D[];
+    const step = head.step(childState, { h, c });
+    const prefix = tf.reshape(this.rewardScalar(step.prefix), [batch, 1]);
+    const depth = tf.add(parentDepth, 1);
+    // 1 keeps, 0 clears; compared with a half to be safe from rounding.
+    const keep = tf.cast(tf.less(depth, head.horizon - 0.5), "float32");
+    const row = tf.concat([
+      tf.reshape(childState, [batch, this.stateSize]),
+      tf.mul(step.memory.h, keep),
+      tf.mul(step.memory.c, keep),
+      tf.mul(prefix, keep),
+      tf.mul(depth, keep),
+    ], 1) as tf.Tensor2D;
+    return { row, reward: tf.reshape(tf.sub(prefix, parentPrefix), [batch]) as tf.Tensor1D };
+  }
+
   /** One [B, latentSize + A + 2] tensor, so an inference reads back once. */
   #pack(
-    state: tf.Tensor,
+    latentRows: tf.Tensor,
     policyLogits: tf.Tensor2D,
     values: tf.Tensor1D,
     rewards: tf.Tensor1D | null,
   ): tf.Tensor2D {
-    const batch = state.shape[0]!;
+    const batch = latentRows.shape[0]!;
     return tf.concat([
-      tf.reshape(state, [batch, this.latentSize]),
+      tf.reshape(latentRows, [batch, this.latentSize]),
       policyLogits,
       tf.reshape(values, [batch, 1]),
       tf.reshape(rewards ?? tf.zeros([batch]), [batch, 1]),

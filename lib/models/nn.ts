@@ -226,3 +226,9 @@ export function conv2dTranspose(
 export function sequential(...layers: Layer[]): Layer {
   return { apply: (x) => layers.reduce((h, layer) => layer.apply(h), x) };
 }
+
+/** One-hot rows [B, depth] of int32 indices [B] as floats; TensorFlow.js refuses depth 1. */
+export function oneHotRows(indices: tf.Tensor1D, depth: number): tf.Tensor2D {
+  if (depth === 1) return tf.onesLike(indices).toFloat().reshape([-1, 1]) as tf.Tensor2D;
+  return tf.oneHot(indices, depth).toFloat() as tf.Tensor2D;
+}

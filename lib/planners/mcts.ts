@@ -246,7 +246,7 @@ export function selectByVisitCount(
 }
 
 /** Softmax of logits[from .. from + n) into out[to ..], over the entries where mask is 1. */
-function maskedSoftmax(
+export function maskedSoftmax(
   logits: Float32Array,
   from: number,
   out: Float32Array,
@@ -279,7 +279,8 @@ function maskedSoftmax(
   }
 }
 
-function checkConfig(config: MctsConfig): void {
+/** Throws a `RangeError` naming the first setting of a search config out of its range. */
+export function checkMctsConfig(config: Omit<MctsConfig, "twoPlayer">): void {
   const { numSimulations, discount, dirichletAlpha } = config;
   if (!Number.isInteger(numSimulations) || numSimulations < 1) {
     throw new RangeError(`numSimulations must be a positive integer, got ${numSimulations}`);
@@ -343,7 +344,7 @@ export class MuZeroSearch<Observation> {
   #actionsView = new Int32Array(0);
 
   constructor(model: MuZeroModel<Observation>, config: MctsConfig) {
-    checkConfig(config);
+    checkMctsConfig(config);
     if (!Number.isInteger(model.numActions) || model.numActions < 1) {
       throw new RangeError(`model.numActions must be a positive integer, got ${model.numActions}`);
     }

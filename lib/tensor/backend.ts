@@ -11,6 +11,7 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { UserError } from "../errors.ts";
+import { availableCores } from "../cores.ts";
 import { getThreadsCount, setWasmPaths } from "@tensorflow/tfjs-backend-wasm";
 import { type Blas, type BlasAbsence, loadBlas, setActiveBlas } from "./blas.ts";
 
@@ -34,11 +35,6 @@ export function describeBackend(info: BackendInfo): string {
   return `${base} + ${info.blas.name}, ${threads} thread${threads === 1 ? "" : "s"}`;
 }
 
-/** Cores of this machine, as the runtime reports them. */
-function cores(): number {
-  return typeof navigator !== "undefined" ? Math.max(1, navigator.hardwareConcurrency) : 1;
-}
-
 function inWorker(): boolean {
   return typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined";
 }
@@ -53,7 +49,7 @@ function initBlas(): Blas | BlasAbsence {
     setActiveBlas(null);
     return blas;
   }
-  if (!inWorker() && blas.canSetThreads) blas.setThreads(cores());
+  if (!inWorker() && blas.canSetThreads) blas.setThreads(availableCores());
   setActiveBlas(blas);
   return blas;
 }

@@ -10,6 +10,7 @@
  * the FFI permission, every kernel runs on wasm alone.
  */
 import { UserError } from "../errors.ts";
+import { availableCores } from "../cores.ts";
 
 /** CBLAS's enums (cblas.h). */
 export const CBLAS_ROW_MAJOR = 101;
@@ -247,7 +248,7 @@ export function shareBlasThreads(workers: number): () => void {
     blas = typeof loaded === "string" ? null : loaded;
   }
   if (!blas || !blas.canSetThreads) return () => {};
-  const cores = typeof navigator !== "undefined" ? Math.max(1, navigator.hardwareConcurrency) : 1;
+  const cores = availableCores();
   const previous = blas.threads;
   const target = blas;
   target.setThreads(Math.max(1, Math.floor(cores / Math.max(1, workers))));

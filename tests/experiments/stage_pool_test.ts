@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { runStageJobs, type StageJob } from "../../lib/experiments/stage_pool.ts";
+import {
+  chainGroups,
+  runStageJobs,
+  type StageJob,
+  stageLevels,
+} from "../../lib/experiments/stage_pool.ts";
 import { InterruptedError, UserError } from "../../lib/errors.ts";
 import type { Progress } from "../../lib/experiments/types.ts";
 
@@ -28,6 +33,18 @@ Deno.test("runStageJobs", async (t) => {
       await Deno.remove(dir, { recursive: true });
     });
   }
+
+  await t.step("weights make the folded progress follow cost, not the count of jobs", async () => {
+    const dir = await Deno.makeTempDir();
+    const jobs = squareJobs(dir, 2).map((job, i) => ({ ...job, weight: i === 0 ? 3 : 1 }));
+    const updates: Progress[] = [];
+    await runStageJobs(jobs, { workers: 1, onProgress: (p) => updates.push(p) });
+    const afterFirst = updates.find((p) => p.message === "square 0: done");
+    assert.equal(afterFirst?.done, 1.5, "the first job is three quarters of the work");
+    assert.equal(afterFirst?.total, 2);
+    assert.equal(updates.at(-1)!.done, 2);
+    await Deno.remove(dir, { recursive: true });
+  });
 
   await t.step("aborting while workers run stops them and keeps what finished", async () => {
     const dir = await Deno.makeTempDir();
@@ -121,4 +138,37 @@ Deno.test("runStageJobs", async (t) => {
       await Deno.remove(dir, { recursive: true });
     });
   }
+});
+
+Deno.test("stage graphs", async (t) => {
+  const job = (label: string, after?: number[]): StageJob => ({
+    label,
+    moduleUrl: fixture,
+    exportName: "writeSquare",
+    args: {},
+    ...(after ? { after } : {}),
+  });
+
+  await t.step("chained groups wait for the whole group before them", () => {
+    const jobs = chainGroups([[job("a"), job("b")], [job("c")], [job("d"), job("e")]]);
+    assert.deepEqual(jobs.map((j) => j.after ?? []), [[], [], [0, 1], [2], [2]]);
+  });
+
+  await t.step("a job's level is one more than its deepest prerequisite's", () => {
+    const jobs = [
+      job("world 0"),
+      job("world 1"),
+      job("c 0", [0]),
+      job("c 1", [1]),
+      job(
+        "finish",
+        [2, 0],
+      ),
+    ];
+    assert.deepEqual(stageLevels(jobs), [0, 0, 1, 1, 2]);
+  });
+
+  await t.step("a prerequisite that is not an earlier job is refused", () => {
+    assert.throws(() => stageLevels([job("a", [0])]), /may only wait for earlier jobs/);
+  });
 });

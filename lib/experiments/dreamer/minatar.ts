@@ -12,11 +12,10 @@
  */
 import { backend, describeBackend } from "../../tensor/mod.ts";
 import { REPO_ROOT } from "../../io.ts";
-import { availableCores } from "../../evolution/parallel.ts";
 import { MINATAR_REFERENCE_RANDOM_POLICY } from "../../envs/minatar/shared.ts";
 import { MINATAR_DQN_CONFIG } from "../../agents/dqn.ts";
 import { mean, meanCurve, stdCurve } from "../stats.ts";
-import { runStageJobs } from "../stage_pool.ts";
+import { runExperimentStages, type StageJob } from "../stage_pool.ts";
 import type { Experiment, ExperimentResult, Progress, RunOptions } from "../types.ts";
 import { breathe } from "../planet/stages.ts";
 import {
@@ -34,6 +33,7 @@ import {
   type MinatarStage,
   type MinatarStageArgs,
   minatarStages,
+  minatarStageWeight,
   type MinatarVariant,
   runMinatarStage,
   stageLabel,
@@ -173,8 +173,21 @@ export const dreamerV2Minatar: Experiment<DreamerMinatarConfig, DreamerMinatarMe
   budgets: dreamerMinatarBudgets,
   expectedSeconds: { quick: 10, laptop: 2700, paper: 60 * 24 * 3600 },
   run: runMinatarExperiment,
+  stageJobs: dreamerMinatarStageJobs,
   drawFigures: drawMinatarFigures,
 };
+
+/** The experiment's stages for the stage pool, `--stage` and `--slurm`: all independent. */
+function dreamerMinatarStageJobs(config: DreamerMinatarConfig, dataDir: string): StageJob[] {
+  return minatarStages(config).map((stage) => ({
+    label: stageLabel(stage),
+    moduleUrl: import.meta.url,
+    exportName: "runStage",
+    args: { config, dataDir, stage } satisfies MinatarStageArgs,
+
+    weight: minatarStageWeight(config, stage),
+  }));
+}
 
 /** One stage of this experiment, for the workers of `runStageJobs`. */
 export async function runStage(
@@ -193,18 +206,10 @@ export async function runMinatarExperiment(
   const report = options.onProgress ?? ((_: Progress) => {});
   const stageSeconds: Record<string, number> = {};
   const stages = minatarStages(config);
-  const workers = options.workers ?? availableCores();
-  if (workers > 1) {
-    await runStageJobs(
-      stages.map((stage) => ({
-        label: stageLabel(stage),
-        moduleUrl: import.meta.url,
-        exportName: "runStage",
-        args: { config, dataDir, stage } satisfies MinatarStageArgs,
-      })),
-      { workers, onProgress: report, signal: options.signal },
-    );
-  }
+  await runExperimentStages(
+    dreamerMinatarStageJobs(config, dataDir),
+    { workers: options.workers, onProgress: report, signal: options.signal },
+  );
   const results = new Map<string, MinatarRun>();
   const key = (stage: MinatarStage) =>
     `${stage.kind}/${stage.kind === "dreamer" ? stage.variant : ""}/${stage.game}/${stage.seed}`;

@@ -565,6 +565,38 @@ export function swingupStages(config: DreamerSwingupConfig): SwingupStage[] {
   ];
 }
 
+/**
+ * A swing-up stage's rough cost in seconds at the laptop model sizes (the costs measured for the
+ * budget in swingup.ts: a Dreamer update 0.30 s, a PlaNet update 0.09 s and plan 40 ms, a SAC
+ * step 1.7 ms), so the folded progress and its ETA follow time rather than the count of stages.
+ */
+export function swingupStageWeight(config: DreamerSwingupConfig, stage: SwingupStage): number {
+  const decisions = Math.ceil(config.episodeSteps / config.actionRepeat);
+  if (stage.kind === "timing") return config.timingDecisions * 0.05;
+  if (stage.kind === "sac") {
+    return config.episodes * decisions * config.sac.stepsMultiplier * 0.0017;
+  }
+  if (stage.kind === "planet") {
+    const planned = config.episodes - config.planet.seedEpisodes;
+    return planned * (config.planet.updatesPerEpisode * 0.09 + decisions * 0.04);
+  }
+  const { dreamer } = config;
+  const updates = (config.episodes - dreamer.seedEpisodes) * decisions / dreamer.trainEvery *
+      dreamer.updatesPerTrain + dreamer.pretrainUpdates;
+  return updates * 0.3;
+}
+
+/**
+ * A MinAtar stage's rough cost in seconds (minatar.ts's measured costs: a DreamerV2 update
+ * 0.23 s, 0.09 s with Gaussian latents; a DQN step 2.8 ms), for the folded progress's ETA.
+ */
+export function minatarStageWeight(config: DreamerMinatarConfig, stage: MinatarStage): number {
+  if (stage.kind === "dqn") return config.environmentSteps * 0.0028;
+  const updates = config.environmentSteps / config.dreamer.trainEvery *
+    config.dreamer.updatesPerTrain;
+  return updates * (stage.variant === "gaussian" ? 0.09 : 0.23);
+}
+
 export function stageLabel(stage: SwingupStage | MinatarStage): string {
   if (stage.kind === "timing") return "timing";
   const game = "game" in stage ? ` ${stage.game.replace("MinAtar/", "")}` : "";

@@ -14,9 +14,8 @@
  */
 import { backend, describeBackend } from "../../tensor/mod.ts";
 import { REPO_ROOT } from "../../io.ts";
-import { availableCores } from "../../evolution/parallel.ts";
 import { mean, meanCurve, stdCurve } from "../stats.ts";
-import { runStageJobs } from "../stage_pool.ts";
+import { runExperimentStages, type StageJob } from "../stage_pool.ts";
 import type { Experiment, ExperimentResult, Progress, RunOptions } from "../types.ts";
 import { breathe, firstReaching } from "../planet/stages.ts";
 import {
@@ -36,6 +35,7 @@ import {
   type SwingupStage,
   type SwingupStageArgs,
   swingupStages,
+  swingupStageWeight,
   type TimingResult,
 } from "./stages.ts";
 import { swingupClaims } from "./claims.ts";
@@ -225,8 +225,21 @@ export const dreamerCartpoleSwingup: Experiment<DreamerSwingupConfig, DreamerSwi
   budgets: dreamerCartpoleBudgets,
   expectedSeconds: { quick: 10, laptop: 2100, paper: 60 * 24 * 3600 },
   run: runSwingupExperiment,
+  stageJobs: dreamerSwingupStageJobs,
   drawFigures: drawSwingupFigures,
 };
+
+/** The experiment's stages for the stage pool, `--stage` and `--slurm`: all independent. */
+function dreamerSwingupStageJobs(config: DreamerSwingupConfig, dataDir: string): StageJob[] {
+  return swingupStages(config).map((stage) => ({
+    label: stageLabel(stage),
+    moduleUrl: import.meta.url,
+    exportName: "runStage",
+    args: { config, dataDir, stage } satisfies SwingupStageArgs,
+
+    weight: swingupStageWeight(config, stage),
+  }));
+}
 
 /** One stage of this experiment, for the workers of `runStageJobs`. */
 export async function runStage(
@@ -254,18 +267,10 @@ export async function runSwingupExperiment(
     await breathe();
     return value as T;
   };
-  const workers = options.workers ?? availableCores();
-  if (workers > 1) {
-    await runStageJobs(
-      swingupStages(config).map((stage) => ({
-        label: stageLabel(stage),
-        moduleUrl: import.meta.url,
-        exportName: "runStage",
-        args: { config, dataDir, stage } satisfies SwingupStageArgs,
-      })),
-      { workers, onProgress: report, signal: options.signal },
-    );
-  }
+  await runExperimentStages(
+    dreamerSwingupStageJobs(config, dataDir),
+    { workers: options.workers, onProgress: report, signal: options.signal },
+  );
   const dreamerRuns: DreamerSwingupRun[] = [];
   const planetRuns: (EpisodeCurve & { test: number[] })[] = [];
   const sacRuns: EpisodeCurve[] = [];

@@ -9,6 +9,7 @@
  * Stages, each resumable from its files: MuZero per seed (in the stage pool's workers), then DQN
  * per seed for exactly the environment steps that seed's MuZero used.
  */
+import { runExperimentStages, type StageJob } from "../stage_pool.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { Rng } from "../../rng.ts";
 import { searchConfigOf, trainMuZero } from "../../agents/muzero.ts";
@@ -28,10 +29,10 @@ import {
 import {
   breathe,
   muZeroResult,
-  runStageGroups,
   type StageArgs,
   stageClock,
   stageFile,
+  stageGroupJobs,
 } from "./stages.ts";
 import { cartPoleClaims } from "./claims.ts";
 import { drawCartPoleFigures } from "./figures.ts";
@@ -309,6 +310,19 @@ export async function runStage(args: Args, report: (progress: Progress) => void)
   await runCartPoleStage(args, report);
 }
 
+/** The experiment's stages for the stage pool, `--stage` and `--slurm`. */
+function stageJobs(config: CartPoleConfig, dataDir: string): StageJob[] {
+  return stageGroupJobs<CartPoleConfig, CartPoleStage>(
+    [
+      config.seeds.map((seed) => ({ kind: "muzero", seed }) as const),
+      config.seeds.map((seed) => ({ kind: "dqn", seed }) as const),
+    ],
+    import.meta.url,
+    (stage) => `${stage.kind} seed ${stage.seed}`,
+    { config, dataDir },
+  );
+}
+
 async function runCartPole(
   config: CartPoleConfig,
   options: RunOptions = {},
@@ -317,16 +331,7 @@ async function runCartPole(
   const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
   const report = options.onProgress ?? (() => {});
   const clock = stageClock();
-  await runStageGroups<CartPoleConfig, CartPoleStage>(
-    [
-      config.seeds.map((seed) => ({ kind: "muzero", seed }) as const),
-      config.seeds.map((seed) => ({ kind: "dqn", seed }) as const),
-    ],
-    import.meta.url,
-    (stage) => `${stage.kind} seed ${stage.seed}`,
-    { config, dataDir },
-    options,
-  );
+  await runExperimentStages(stageJobs(config, dataDir), options);
   const seeds: CartPoleSeedResult[] = [];
   for (const seed of config.seeds) {
     const parts = {} as Pick<CartPoleSeedResult, "muzero" | "dqn">;
@@ -365,5 +370,6 @@ export const muZeroCartPole: Experiment<CartPoleConfig, CartPoleMetrics> = {
   budgets: cartPoleBudgets,
   expectedSeconds: { quick: 10, laptop: 1800, paper: 30 * 24 * 3600 },
   run: runCartPole,
+  stageJobs,
   drawFigures: drawCartPoleFigures,
 };

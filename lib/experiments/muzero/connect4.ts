@@ -8,6 +8,7 @@
  * Stages, each resumable from its files: MuZero per seed (in the stage pool's workers), then each
  * seed's matches against alpha-beta and its simulation sweep.
  */
+import { runExperimentStages, type StageJob } from "../stage_pool.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { Rng } from "../../rng.ts";
 import { loadMuZeroNetwork, searchConfigOf, trainMuZero } from "../../agents/muzero.ts";
@@ -38,11 +39,11 @@ import {
 import {
   breathe,
   muZeroResult,
-  runStageGroups,
   score,
   type StageArgs,
   stageClock,
   stageFile,
+  stageGroupJobs,
 } from "./stages.ts";
 import { connectFourClaims } from "./claims.ts";
 import { drawConnectFourFigures } from "./figures.ts";
@@ -301,6 +302,19 @@ export async function runStage(args: Args, report: (progress: Progress) => void)
   await runConnectFourStage(args, report);
 }
 
+/** The experiment's stages for the stage pool, `--stage` and `--slurm`. */
+function stageJobs(config: ConnectFourConfig, dataDir: string): StageJob[] {
+  return stageGroupJobs<ConnectFourConfig, ConnectFourStage>(
+    [
+      config.seeds.map((seed) => ({ kind: "muzero", seed }) as const),
+      config.seeds.map((seed) => ({ kind: "matches", seed }) as const),
+    ],
+    import.meta.url,
+    (stage) => `${stage.kind} seed ${stage.seed}`,
+    { config, dataDir },
+  );
+}
+
 async function runConnectFour(
   config: ConnectFourConfig,
   options: RunOptions = {},
@@ -309,16 +323,7 @@ async function runConnectFour(
   const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
   const report = options.onProgress ?? (() => {});
   const clock = stageClock();
-  await runStageGroups<ConnectFourConfig, ConnectFourStage>(
-    [
-      config.seeds.map((seed) => ({ kind: "muzero", seed }) as const),
-      config.seeds.map((seed) => ({ kind: "matches", seed }) as const),
-    ],
-    import.meta.url,
-    (stage) => `${stage.kind} seed ${stage.seed}`,
-    { config, dataDir },
-    options,
-  );
+  await runExperimentStages(stageJobs(config, dataDir), options);
   const run = async <T>(stage: ConnectFourStage): Promise<T> => {
     const { value, seconds } = await runConnectFourStage(
       { config, dataDir, stage },
@@ -369,5 +374,6 @@ export const muZeroConnectFour: Experiment<ConnectFourConfig, ConnectFourMetrics
   budgets: connectFourBudgets,
   expectedSeconds: { quick: 10, laptop: 1800, paper: 30 * 24 * 3600 },
   run: runConnectFour,
+  stageJobs,
   drawFigures: drawConnectFourFigures,
 };

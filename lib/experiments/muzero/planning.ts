@@ -9,6 +9,7 @@
  *
  * Stages, each resumable: the model, then one stage per budget (in the stage pool's workers).
  */
+import { runExperimentStages, type StageJob } from "../stage_pool.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { Rng } from "../../rng.ts";
 import { loadMuZeroNetwork, searchConfigOf, trainMuZero } from "../../agents/muzero.ts";
@@ -26,10 +27,10 @@ import {
 import {
   breathe,
   muZeroResult,
-  runStageGroups,
   type StageArgs,
   stageClock,
   stageFile,
+  stageGroupJobs,
 } from "./stages.ts";
 import { planningClaims } from "./claims.ts";
 import { drawPlanningFigures } from "./figures.ts";
@@ -238,6 +239,16 @@ export async function runStage(args: Args, report: (progress: Progress) => void)
   await runPlanningStage(args, report);
 }
 
+/** The experiment's stages for the stage pool, `--stage` and `--slurm`. */
+function stageJobs(config: PlanningConfig, dataDir: string): StageJob[] {
+  return stageGroupJobs<PlanningConfig, PlanningStage>(
+    [[{ kind: "model" }], config.budgets.map((budget) => ({ kind: "budget", budget }))],
+    import.meta.url,
+    (stage) => (stage.kind === "model" ? "model" : `budget ${stage.budget}`),
+    { config, dataDir },
+  );
+}
+
 async function runPlanning(
   config: PlanningConfig,
   options: RunOptions = {},
@@ -246,13 +257,7 @@ async function runPlanning(
   const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
   const report = options.onProgress ?? (() => {});
   const clock = stageClock();
-  await runStageGroups<PlanningConfig, PlanningStage>(
-    [[{ kind: "model" }], config.budgets.map((budget) => ({ kind: "budget", budget }))],
-    import.meta.url,
-    (stage) => (stage.kind === "model" ? "model" : `budget ${stage.budget}`),
-    { config, dataDir },
-    options,
-  );
+  await runExperimentStages(stageJobs(config, dataDir), options);
   const run = async <T>(stage: PlanningStage): Promise<T> => {
     const { value, seconds } = await runPlanningStage(
       { config, dataDir, stage },
@@ -291,5 +296,6 @@ export const muZeroPlanning: Experiment<PlanningConfig, PlanningMetrics> = {
   budgets: planningBudgets,
   expectedSeconds: { quick: 10, laptop: 1500, paper: 7 * 24 * 3600 },
   run: runPlanning,
+  stageJobs,
   drawFigures: drawPlanningFigures,
 };

@@ -8,8 +8,7 @@
 import { UserError } from "../../errors.ts";
 import { configHash } from "../../hash.ts";
 import { readJsonIfExists, writeJsonAtomic } from "../../io.ts";
-import { availableCores } from "../../evolution/parallel.ts";
-import { runStageJobs } from "../stage_pool.ts";
+import { chainGroups, type StageJob } from "../stage_pool.ts";
 import type { Claim, ExperimentResult, Progress, RunOptions } from "../types.ts";
 import { backend, describeBackend } from "../../tensor/mod.ts";
 import type { MatchRecord } from "../../agents/muzero_play.ts";
@@ -59,29 +58,25 @@ export interface StageArgs<Config, Stage> {
 }
 
 /**
- * Runs groups of stages in workers (each group after the previous one), when more than one
- * worker is asked for; with one, nothing happens here and the experiment runs them itself.
+ * Groups of stages as jobs of the stage pool: each group waits for the whole group before it
+ * (a seed's matches need the trained networks), every stage a call of the module's `runStage`.
  */
-export async function runStageGroups<Config, Stage>(
+export function stageGroupJobs<Config, Stage>(
   groups: Stage[][],
   moduleUrl: string,
   label: (stage: Stage) => string,
   args: { config: Config; dataDir: string },
-  options: RunOptions,
-): Promise<void> {
-  const workers = options.workers ?? availableCores();
-  if (workers <= 1) return;
-  for (const group of groups) {
-    await runStageJobs(
+): StageJob[] {
+  return chainGroups(
+    groups.map((group) =>
       group.map((stage) => ({
         label: label(stage),
         moduleUrl,
         exportName: "runStage",
         args: { ...args, stage } satisfies StageArgs<Config, Stage>,
-      })),
-      { workers, onProgress: options.onProgress, signal: options.signal },
-    );
-  }
+      }))
+    ),
+  );
 }
 
 /** Seconds per named stage kind, summed, rounded to hundredths. */

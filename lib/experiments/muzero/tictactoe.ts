@@ -13,6 +13,7 @@
  * stage pool's workers, one per core), then the matches of each seed's final network, and the
  * rules-only search once.
  */
+import { runExperimentStages, type StageJob } from "../stage_pool.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { Rng } from "../../rng.ts";
 import {
@@ -58,10 +59,10 @@ import {
   breathe,
   muZeroResult,
   notLost,
-  runStageGroups,
   type StageArgs,
   stageClock,
   stageFile,
+  stageGroupJobs,
   won,
 } from "./stages.ts";
 import { ticTacToeClaims } from "./claims.ts";
@@ -406,6 +407,16 @@ function stageLabel(stage: TicTacToeStage): string {
   return "seed" in stage ? `${stage.kind} seed ${stage.seed}` : stage.kind;
 }
 
+/** The experiment's stages for the stage pool, `--stage` and `--slurm`. */
+function stageJobs(config: TicTacToeConfig, dataDir: string): StageJob[] {
+  return stageGroupJobs<TicTacToeConfig, TicTacToeStage>(
+    stageGroups(config),
+    import.meta.url,
+    stageLabel,
+    { config, dataDir },
+  );
+}
+
 async function runTicTacToe(
   config: TicTacToeConfig,
   options: RunOptions = {},
@@ -414,13 +425,7 @@ async function runTicTacToe(
   const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
   const report = options.onProgress ?? (() => {});
   const clock = stageClock();
-  await runStageGroups(
-    stageGroups(config),
-    import.meta.url,
-    stageLabel,
-    { config, dataDir },
-    options,
-  );
+  await runExperimentStages(stageJobs(config, dataDir), options);
   const run = async <T>(stage: TicTacToeStage, key: string): Promise<T> => {
     const { value, seconds } = await runTicTacToeStage(
       { config, dataDir, stage },
@@ -473,6 +478,7 @@ export const muZeroTicTacToe: Experiment<TicTacToeConfig, TicTacToeMetrics> = {
   budgets: ticTacToeBudgets,
   expectedSeconds: { quick: 10, laptop: 2400, paper: 30 * 24 * 3600 },
   run: runTicTacToe,
+  stageJobs,
   drawFigures: drawTicTacToeFigures,
 };
 

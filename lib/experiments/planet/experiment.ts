@@ -7,8 +7,7 @@ import { REPO_ROOT } from "../../io.ts";
 import { type EpisodeRecord } from "../../agents/planet.ts";
 import { mean, meanCurve, stdCurve } from "../stats.ts";
 import type { Experiment, ExperimentResult, Progress, RunOptions } from "../types.ts";
-import { runStageJobs } from "../stage_pool.ts";
-import { availableCores } from "../../evolution/parallel.ts";
+import { runExperimentStages, type StageJob } from "../stage_pool.ts";
 import {
   type PlanetExperimentConfig,
   planetExperimentConfig,
@@ -44,8 +43,31 @@ export function planetExperiment(
     budgets,
     ...details,
     run: (config, options) => runPlanetExperiment(task, config, options),
+    stageJobs: (config, dataDir) => planetStageJobs(task, config, dataDir),
     drawFigures: drawPlanetFigures,
   };
+}
+
+/** The stages of a PlaNet task; a seed's checkpoint evaluation waits for that seed's PlaNet run. */
+export function planetStageJobs(
+  task: PlanetTask,
+  config: PlanetExperimentConfig,
+  dataDir: string,
+): StageJob[] {
+  const [independent, dependent] = planetStages(config);
+  const job = (stage: PlanetStage, after?: number[]): StageJob => ({
+    label: stageLabel(stage),
+    moduleUrl: task.stageModule,
+    exportName: "runStage",
+    args: { config, dataDir, stage } satisfies PlanetStageArgs,
+    ...(after ? { after } : {}),
+  });
+  const planetRun = (seed: number) =>
+    independent.findIndex((stage) => stage.kind === "planet" && stage.seed === seed);
+  return [
+    ...independent.map((stage) => job(stage)),
+    ...dependent.map((stage) => job(stage, "seed" in stage ? [planetRun(stage.seed)] : [])),
+  ];
 }
 
 export async function runPlanetExperiment(
@@ -75,20 +97,11 @@ export async function runPlanetExperiment(
 
   // The stages run in workers, one per core, writing their files; the sequential code below
   // then reads every finished stage back (and runs here whatever a single worker left to do).
-  const workers = options.workers ?? availableCores();
-  if (workers > 1) {
-    for (const group of planetStages(config)) {
-      await runStageJobs(
-        group.map((stage) => ({
-          label: stageLabel(stage),
-          moduleUrl: task.stageModule,
-          exportName: "runStage",
-          args: { config, dataDir, stage } satisfies PlanetStageArgs,
-        })),
-        { workers, onProgress: report, signal: options.signal },
-      );
-    }
-  }
+  await runExperimentStages(planetStageJobs(task, config, dataDir), {
+    workers: options.workers,
+    onProgress: report,
+    signal: options.signal,
+  });
 
   // 1. PlaNet per seed (resumes episode by episode from its own folder).
   const planetCurves: number[][] = [];

@@ -320,6 +320,22 @@ export function stageSchedule(
   return schedule;
 }
 
+/** The stages of a run as jobs of the stage pool, in the order of `stageSchedule`. */
+export function worldModelsStageJobs<Config extends WorldModelsConfig>(
+  task: WorldModelsTask<Config, unknown>,
+  config: Config,
+  dataDir: string,
+): StageJob[] {
+  const generic = task as unknown as WorldModelsTask<never, unknown>;
+  return stageSchedule(worldModelsStages(task, config)).map(({ stage, after }) => ({
+    label: stageLabel(generic, stage),
+    moduleUrl: task.moduleUrl,
+    exportName: "runStage",
+    args: { config, dataDir, stage } satisfies WorldModelsStageArgs,
+    after,
+  }));
+}
+
 function stageLabel(task: WorldModelsTask<never, unknown>, stage: WorldModelsStage): string {
   if (stage.kind === "world") return `world model, seed ${stage.seed}`;
   if (stage.kind === "controller") return `${task.controllerLabel(stage.id)}, seed ${stage.seed}`;
@@ -348,14 +364,7 @@ export async function runWorldModelsExperiment<Config extends WorldModelsConfig,
       onDisk.add(stageLabel(generic, stage));
     }
   }
-  const jobs: StageJob[] = stageSchedule(levels).map(({ stage, after }) => ({
-    label: stageLabel(generic, stage),
-    moduleUrl: task.moduleUrl,
-    exportName: "runStage",
-    args: { config, dataDir, stage } satisfies WorldModelsStageArgs,
-    after,
-  }));
-  await runStageJobs(jobs, {
+  await runStageJobs(worldModelsStageJobs(task, config, dataDir), {
     workers: options.workers,
     onProgress: report,
     signal: options.signal,
@@ -429,6 +438,7 @@ export function worldModelsExperiment<Config extends WorldModelsConfig, Metrics>
     budgets: task.budgets,
     expectedSeconds: task.expectedSeconds,
     run: (config, options) => runWorldModelsExperiment(task, config, options),
+    stageJobs: (config, dataDir) => worldModelsStageJobs(task, config, dataDir),
     drawFigures: (result, resDir) => task.drawFigures(result, resDir),
   };
 }
