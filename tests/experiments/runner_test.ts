@@ -48,3 +48,35 @@ Deno.test("defaultFolders", async (t) => {
     assert.deepEqual(folders, { outDir: "/o", resDir: "/r", dataDir: "/d" });
   });
 });
+
+Deno.test("a replay that reproduces the recorded outcome keeps the recorded run time", async (t) => {
+  const { runExperiment } = await import("../../lib/experiments/runner.ts");
+  const { getExperiment } = await import("../../lib/experiments/registry.ts");
+  const experiment = getExperiment("planet-pendulum");
+  const root = await Deno.makeTempDir({ prefix: "mbrl-replay-" });
+  const request = {
+    budget: "quick" as const,
+    outDir: `${root}/out`,
+    resDir: `${root}/res`,
+    dataDir: `${root}/data`,
+  };
+  const path = `${root}/out/planet-pendulum.json`;
+  await runExperiment(experiment, request);
+  const recorded = JSON.parse(await Deno.readTextFile(path));
+  recorded.wallSeconds = 1234.5;
+  await Deno.writeTextFile(path, JSON.stringify(recorded));
+
+  await t.step("the same outcome: the recorded wall time stays", async () => {
+    const replay = await runExperiment(experiment, request);
+    assert.equal(replay.wallSeconds, 1234.5);
+    assert.equal(JSON.parse(await Deno.readTextFile(path)).wallSeconds, 1234.5);
+  });
+
+  await t.step("another outcome: the new run's own time is written", async () => {
+    recorded.claims[0].ours = "something else";
+    await Deno.writeTextFile(path, JSON.stringify(recorded));
+    const replay = await runExperiment(experiment, request);
+    assert.ok(replay.wallSeconds < 1234.5);
+  });
+  await Deno.remove(root, { recursive: true });
+});
