@@ -225,6 +225,8 @@ export function partialObservabilityStageJobs(
       moduleUrl: import.meta.url,
       exportName: "runStage",
       args: { config, dataDir, stage } satisfies Args,
+      // Rough relative cost, for the progress's ETA: an RSSM stage about three memoryless ones.
+      weight: stage.kind === "rssm" ? 3 : 1,
     })),
   ]);
 }

@@ -244,6 +244,9 @@ export function vqPlanningStageJobs(
       moduleUrl: import.meta.url,
       exportName: "runStage",
       args: { config, dataDir, stage } satisfies Args,
+      // Rough relative cost, for the progress's ETA: a game stage trains a model and plays
+      // matches, about three times a frame stage; the reference players are quick.
+      weight: stage.kind === "games" ? 3 : stage.kind === "frames" ? 1 : 0.2,
     })),
   ]);
 }
