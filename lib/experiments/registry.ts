@@ -3,6 +3,7 @@ import { UserError } from "../errors.ts";
 import { dynaMaze } from "./dyna/maze.ts";
 import { dreamerCartpoleSwingup } from "./dreamer/swingup.ts";
 import { dreamerV2Minatar } from "./dreamer/minatar.ts";
+import { esVsRlSparse } from "./es-vs-rl/experiment.ts";
 import { efficientZeroMinatar } from "./efficientzero/minatar.ts";
 import { muZeroCartPole } from "./muzero/cartpole.ts";
 import { muZeroConnectFour } from "./muzero/connect4.ts";
@@ -32,6 +33,7 @@ export const EXPERIMENTS: readonly Experiment<any, any>[] = [
   efficientZeroMinatar,
   vqPlanning,
   partialObservability,
+  esVsRlSparse,
 ];
 
 // deno-lint-ignore no-explicit-any
