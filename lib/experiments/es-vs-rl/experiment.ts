@@ -56,6 +56,7 @@ export const esVsRlBudgets: Record<"quick" | "laptop" | "paper", EsVsRlConfig> =
     episodeSteps: { "mountain-car": 400, swingup: 400, acrobot: 200 },
     network: { hiddenSize: 16, hiddenLayers: 1 },
     openaiEs: { ...SHARED.openaiEs, populationSize: 4 },
+    cmaEs: { ...SHARED.cmaEs, populationSize: 4 },
     ppo: { ...SHARED.ppo, rolloutSteps: 200, epochs: 2 },
     sac: { ...SHARED.sac, randomSteps: 100, updateAfter: 100 },
     evaluationEpisodes: 1,
