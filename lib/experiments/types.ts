@@ -5,6 +5,7 @@
 import type { z } from "zod";
 import type { Progress } from "../progress.ts";
 import type { StageJob } from "./stage_pool.ts";
+import type { SurveyPlace } from "./taxonomy.ts";
 
 export const BUDGETS = ["quick", "laptop", "paper"] as const;
 /** `quick` for tests and CI, `laptop` for a 2-core machine (the default), `paper` as published. */
@@ -66,6 +67,11 @@ export interface Experiment<Config = unknown, Metrics = Record<string, unknown>>
   summary: string;
   /** Notebook that presents it, relative to the repository root. */
   notebook: string;
+  /**
+   * Where it sits in the survey's taxonomy (Moerland et al. 2020): the map in notebook 00 is
+   * drawn from these declarations.
+   */
+  taxonomy: SurveyPlace;
   configSchema: z.ZodType<Config>;
   budgets: Record<Budget, Config>;
   /** Rough wall-clock seconds of each budget on a 2-core laptop. */

@@ -169,6 +169,15 @@ export const dreamerV2Minatar: Experiment<DreamerMinatarConfig, DreamerMinatarMe
   summary: "DreamerV2 (categorical latents, KL balancing, REINFORCE actor) against DQN on three " +
     "MinAtar games at equal environment steps; ablations: Gaussian latents, KL balancing off",
   notebook: "notebooks/04-dreamer.ipynb",
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "next latent state, frame, reward, discount (RSSM with categorical latents)",
+    representation: "latent, discrete codes",
+    planningStart: "previously visited states",
+    planningBudget: "imagined rollouts of 15 steps from every replayed posterior state",
+    search: "policy gradient in imagination",
+    serves: "learning",
+  },
   configSchema: dreamerMinatarConfig,
   budgets: dreamerMinatarBudgets,
   expectedSeconds: { quick: 10, laptop: 2700, paper: 60 * 24 * 3600 },

@@ -221,6 +221,15 @@ export const dreamerCartpoleSwingup: Experiment<DreamerSwingupConfig, DreamerSwi
     "SAC on the cart-pole swing-up from states; decision cost; imagined vs real data; the " +
     "virtuous cycle",
   notebook: "notebooks/04-dreamer.ipynb",
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "next latent state, observation, reward (RSSM)",
+    representation: "latent state",
+    planningStart: "previously visited states",
+    planningBudget: "imagined rollouts of 15 steps from every replayed posterior state",
+    search: "gradients through imagined rollouts",
+    serves: "learning",
+  },
   configSchema: dreamerSwingupConfig,
   budgets: dreamerCartpoleBudgets,
   expectedSeconds: { quick: 10, laptop: 2100, paper: 60 * 24 * 3600 },

@@ -372,6 +372,16 @@ export const efficientZeroMinatar: Experiment<
     "off-policy correction) on three MinAtar games at equal environment steps, beside DQN and " +
     "DreamerV2",
   notebook: "notebooks/06-efficientzero.ipynb",
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "value prefix, value and policy of latent states, kept consistent with " +
+      "encoded next frames",
+    representation: "latent, value-equivalent",
+    planningStart: "current state",
+    planningBudget: "a fixed number of MCTS simulations per move, again when reanalysing targets",
+    search: "tree search (MCTS)",
+    serves: "acting and learning",
+  },
   configSchema: efficientZeroMinatarConfig,
   budgets: efficientZeroMinatarBudgets,
   expectedSeconds: { quick: 30, laptop: 2100, paper: 90 * 24 * 3600 },

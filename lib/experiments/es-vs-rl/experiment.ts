@@ -17,6 +17,7 @@ import { mean, std } from "../stats.ts";
 import { type EsVsRlConfig, type EsVsRlMetrics, esVsRlSchema } from "./config.ts";
 import { esVsRlStageJobs, esVsRlStages, hiddenParameterCounts, runEsVsRlStage } from "./stages.ts";
 import { esVsRlClaims, scoresOf } from "./claims.ts";
+import { NO_PLANNING } from "../taxonomy.ts";
 
 const NAME = "es-vs-rl-sparse";
 const PAPER = "Pagliuca, Milano & Nolfi (2022), evolutionary strategies against reinforcement " +
@@ -164,6 +165,12 @@ export const esVsRlSparse: Experiment<EsVsRlConfig, EsVsRlMetrics> = {
   summary: "OpenAI-ES and CMA-ES against PPO and SAC at equal environment steps, same policy " +
     "network, on three tasks with a dense and a sparse reward each",
   notebook: "notebooks/08-es-vs-rl.ipynb",
+  taxonomy: {
+    model: "none (model-free)",
+    modelPredicts: "nothing: evolution and policy gradients on real episodes",
+    representation: "none",
+    ...NO_PLANNING,
+  },
   configSchema: esVsRlSchema,
   budgets: esVsRlBudgets,
   expectedSeconds: { quick: 30, laptop: 2250, paper: 30 * 24 * 3600 },

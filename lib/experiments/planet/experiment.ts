@@ -39,6 +39,17 @@ export function planetExperiment(
     name: task.name,
     paper: task.paper,
     notebook: "notebooks/03-planet.ipynb",
+    // PlaNet plans with CEM from the current belief at every decision (Hafner et al. 2019,
+    // Section 4); the same place for every PlaNet task.
+    taxonomy: {
+      model: "learned",
+      modelPredicts: "next latent state, observation and reward (RSSM)",
+      representation: "latent state",
+      planningStart: "current state",
+      planningBudget: "CEM candidates x 12-step horizon x iterations per decision",
+      search: "random shooting / CEM",
+      serves: "acting",
+    },
     configSchema: planetExperimentConfig,
     budgets,
     ...details,
