@@ -1,6 +1,6 @@
 /**
  * A policy network evolved by an evolution strategy, as Salimans et al. (2017, Section 3) and
- * Pagliuca, Milano & Nolfi (2022, Section 3) train theirs: the network's weights are one flat
+ * Milano & Nolfi (2022) train theirs: the network's weights are one flat
  * vector, each candidate is scored by the summed reward of whole episodes, and the strategy
  * (OpenAI-ES or CMA-ES, lib/evolution) moves the vector. Environment steps are counted so the
  * comparison with reinforcement learning can be made at equal steps.

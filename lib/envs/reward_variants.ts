@@ -1,7 +1,8 @@
 /**
  * The same task with another reward, for comparing learners under dense and sparse rewards
- * (Pagliuca, Milano & Nolfi 2022, "Qualitative Differences Between Evolutionary Strategies and
- * Reinforcement Learning Methods for Control of Autonomous Agents", arXiv:2205.07592, Section 4):
+ * (Milano & Nolfi 2022, "Qualitative Differences Between Evolutionary Strategies and
+ * Reinforcement Learning Methods for Control of Autonomous Agents", arXiv:2205.07592, which
+ * studies both the sparsity of rewards and the dependence on reward shaping):
  *
  * - `PotentialShapingEnv` adds F = scale (Phi(s') - Phi(s)), the potential-based shaping of Ng,
  *   Harada & Russell (1999), which densifies a reward without changing which policies are optimal

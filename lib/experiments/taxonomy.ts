@@ -139,7 +139,13 @@ export function mapFigure(rows: readonly MapRow[]): string {
     marginLeft: 230,
     marginRight: 140,
     marginBottom: 60,
-    x: { domain: REPRESENTATION_ORDER, label: "Model represented as", padding: 0.5 },
+    x: {
+      domain: REPRESENTATION_ORDER,
+      label: "Model represented as",
+      padding: 0.5,
+      // Two lines, so the long names of neighbouring columns do not run into each other.
+      tickFormat: (name: string) => name.replace(", ", ",\n"),
+    },
     y: { domain: SEARCH_ORDER, label: null, padding: 0.6 },
     color: { domain: ["nothing", "acting", "learning", "acting and learning"], legend: true },
     marks: [

@@ -3,7 +3,7 @@
  *
  * Every learner is judged by the task's goal score (tasks.ts), whatever reward it trained on, so
  * a dense and a sparse run are compared on the same scale. Per task and reward, "ES" is OpenAI-ES
- * (Salimans et al. 2017, the strategy Pagliuca et al. use), "RL" the better of PPO and SAC (the
+ * (Salimans et al. 2017, the strategy Milano & Nolfi use), "RL" the better of PPO and SAC (the
  * stronger baseline, to be fair to RL), both the mean over seeds. The ratio ES / RL is taken with
  * 0.01 added to both scores, so a learner that never reaches the goal gives a finite ratio.
  * The paper's claim holds on a task when the ratio is larger with the sparse reward than with
@@ -20,13 +20,13 @@ export const SCORE_OFFSET = 0.01;
 export const PAPER_QUOTE = "EAs do not suffer from the sparsity of the reward since they operate " +
   "on the basis of a fitness measure that encodes the sum of the rewards collected during " +
   "evaluation episodes. RLs instead ... struggle with temporal credit assignment when rewards " +
-  "are sparse (Pagliuca, Milano & Nolfi 2022)";
+  "are sparse (the study notes, quoting Milano & Nolfi 2022)";
 
 /** What the paper ran and found, quoted beside ours. */
-export const PAPER_FINDINGS = "Pagliuca et al. 2022 compare OpenAI-ES with PPO, SAC and others " +
-  "on PyBullet locomotion (Hopper, HalfCheetah, Ant, Humanoid...) and on problems with sparse " +
-  "rewards (the double-pole balancing and a long double-pole), and report ES more robust to " +
-  "sparse and deceptive rewards, RL more sample-efficient on dense locomotion rewards";
+export const PAPER_FINDINGS = "Milano & Nolfi 2022 compare OpenAI-ES with PPO (and other RL " +
+  "algorithms) on benchmark control problems for, among other things, their ability to cope with " +
+  "rewards sparse in time and their dependence on reward shaping, and find that the reward " +
+  "function's characteristics affect the two families in qualitatively different ways";
 
 export function scoresOf(
   metrics: EsVsRlMetrics,

@@ -1,6 +1,7 @@
 /**
  * `es-vs-rl-sparse`: evolution strategies against reinforcement learning on dense and sparse
- * rewards, after Pagliuca, Milano & Nolfi (2022, arXiv:2205.07592) and the World Models paper's
+ * rewards, after Milano & Nolfi (2022, arXiv:2205.07592; the study notes list Pagliuca among its
+ * authors, the arXiv record names Milano and Nolfi) and the World Models paper's
  * reason for a small controller ("even using evolution strategies to tackle more challenging RL
  * tasks where the credit assignment problem is difficult"). OpenAI-ES (Salimans et al. 2017)
  * and CMA-ES (Hansen 2016) evolve the same policy network PPO (Schulman et al. 2017) and SAC
@@ -20,8 +21,8 @@ import { esVsRlClaims, scoresOf } from "./claims.ts";
 import { NO_PLANNING } from "../taxonomy.ts";
 
 const NAME = "es-vs-rl-sparse";
-const PAPER = "Pagliuca, Milano & Nolfi (2022), evolutionary strategies against reinforcement " +
-  "learning, Section 4 (sparse rewards): OpenAI-ES and CMA-ES against PPO and SAC at equal " +
+const PAPER = "Milano & Nolfi (2022), evolutionary strategies against reinforcement " +
+  "learning with rewards sparse in time: OpenAI-ES and CMA-ES against PPO and SAC at equal " +
   "environment steps on mountain car, the swing-up and Acrobot, each with a dense and a sparse reward";
 
 const ALL_TASKS = ["mountain-car", "swingup", "acrobot"] as const;
