@@ -1,5 +1,6 @@
 /** Every reproduced experiment, by name, in reading order. */
 import { UserError } from "../errors.ts";
+import { comparison } from "./comparison/experiment.ts";
 import { dynaMaze } from "./dyna/maze.ts";
 import { dreamerCartpoleSwingup } from "./dreamer/swingup.ts";
 import { dreamerV2Minatar } from "./dreamer/minatar.ts";
@@ -34,6 +35,7 @@ export const EXPERIMENTS: readonly Experiment<any, any>[] = [
   vqPlanning,
   partialObservability,
   esVsRlSparse,
+  comparison,
 ];
 
 // deno-lint-ignore no-explicit-any

@@ -10,7 +10,11 @@ import * as Plot from "@observablehq/plot";
 import { renderPlot } from "../viz/plot.ts";
 
 /** Section 4: whether the transition function is given, learned, or not used at all. */
-export type ModelSource = "none (model-free)" | "known rules" | "learned";
+export type ModelSource =
+  | "none (model-free)"
+  | "known rules"
+  | "learned"
+  | "not a method (a table of other results)";
 
 /** Section 4: the space the learned model predicts in. */
 export type ModelRepresentation =

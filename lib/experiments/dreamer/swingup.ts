@@ -40,6 +40,7 @@ import {
 } from "./stages.ts";
 import { swingupClaims } from "./claims.ts";
 import { drawSwingupFigures } from "./figures.ts";
+import { curveFrom } from "../shared_tasks.ts";
 
 const NAME = "dreamer-cartpole-swingup";
 
@@ -236,6 +237,11 @@ export const dreamerCartpoleSwingup: Experiment<DreamerSwingupConfig, DreamerSwi
   run: runSwingupExperiment,
   stageJobs: dreamerSwingupStageJobs,
   drawFigures: drawSwingupFigures,
+  sharedTasks: (result) => [
+    ...curveFrom("cartpole-swingup", "Dreamer", "training-episode return", result.metrics.dreamer),
+    ...curveFrom("cartpole-swingup", "PlaNet", "training-episode return", result.metrics.planet),
+    ...curveFrom("cartpole-swingup", "SAC", "training-episode return", result.metrics.sac),
+  ],
 };
 
 /** The experiment's stages for the stage pool, `--stage` and `--slurm`: all independent. */

@@ -28,6 +28,7 @@ import {
 } from "./stages.ts";
 import { planetClaims } from "./claims.ts";
 import { drawPlanetFigures } from "./figures.ts";
+import { curveFrom } from "../shared_tasks.ts";
 
 /** A PlaNet task with its budgets as a registered experiment (both share notebook 03). */
 export function planetExperiment(
@@ -56,6 +57,14 @@ export function planetExperiment(
     run: (config, options) => runPlanetExperiment(task, config, options),
     stageJobs: (config, dataDir) => planetStageJobs(task, config, dataDir),
     drawFigures: drawPlanetFigures,
+    // Training-episode returns of both agents, on the environment's own id.
+    sharedTasks: (result) => {
+      const task_ = task.makeEnv().id;
+      return [
+        ...curveFrom(task_, "PlaNet", "training-episode return", result.metrics.planet),
+        ...curveFrom(task_, "SAC", "training-episode return", result.metrics.sac),
+      ];
+    },
   };
 }
 
