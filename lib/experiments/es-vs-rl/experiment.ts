@@ -54,8 +54,9 @@ export const esVsRlBudgets: Record<"quick" | "laptop" | "paper", EsVsRlConfig> =
     seeds: [0, 1],
     tasks: [...ALL_TASKS],
     methods: ["openai-es", "ppo", "sac"],
-    environmentSteps: 600,
-    episodeSteps: { "mountain-car": 400, swingup: 400, acrobot: 200 },
+    // Short episodes, so that even the quick budget fits two generations of ES in its steps.
+    environmentSteps: 400,
+    episodeSteps: { "mountain-car": 200, swingup: 200, acrobot: 100 },
     network: { hiddenSize: 16, hiddenLayers: 1 },
     openaiEs: { ...SHARED.openaiEs, populationSize: 4 },
     cmaEs: { ...SHARED.cmaEs, populationSize: 4 },

@@ -105,7 +105,7 @@ Deno.test("es-vs-rl-sparse budgets parse, keep one network size, and stage jobs 
 
 Deno.test("one stage of each learner runs at equal steps and scores in [0, 1]", async () => {
   const dataDir = await Deno.makeTempDir({ prefix: "es-vs-rl-" });
-  // Two generations of four 200-step episodes fit; SAC and PPO spend exactly the budget.
+  // Generations of four episodes of at most 100 steps fit; SAC and PPO spend exactly the budget.
   const config = { ...esVsRlBudgets.quick, environmentSteps: 1600 };
   try {
     for (const method of ["openai-es", "cma-es", "ppo", "sac"] as const) {
