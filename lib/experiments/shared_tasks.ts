@@ -36,3 +36,15 @@ export function curveFrom(
   if (!entry || !Array.isArray(entry.envSteps) || !Array.isArray(entry.perSeed)) return [];
   return [{ task, method, measure, envSteps: entry.envSteps, perSeed: entry.perSeed }];
 }
+
+/** Per-seed scores measured once, after `envSteps` steps of training, as a one-point curve. */
+export function finalScores(
+  task: string,
+  method: string,
+  measure: string,
+  envSteps: number,
+  perSeed: number[] | undefined,
+): SharedTaskCurve[] {
+  if (!Array.isArray(perSeed) || perSeed.length === 0) return [];
+  return [{ task, method, measure, envSteps: [envSteps], perSeed: perSeed.map((v) => [v]) }];
+}

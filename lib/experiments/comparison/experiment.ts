@@ -91,10 +91,10 @@ export function comparisonRows(
 /** The rows as a markdown table. */
 export function comparisonTable(rows: readonly ComparisonRow[]): string {
   return [
-    "| task | method | env steps | return (mean ± std) | seeds | from | its run's wall time | command |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| task | method | env steps | measure | return (mean ± std) | seeds | from | its run's wall time | command |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows.map((r) =>
-      `| ${r.task} | ${r.method} | ${r.envSteps} | ${r.meanReturn.toFixed(1)} ± ` +
+      `| ${r.task} | ${r.method} | ${r.envSteps} | ${r.measure} | ${r.meanReturn.toFixed(1)} ± ` +
       `${r.stdReturn.toFixed(1)} | ${r.seeds} | ${r.experiment} (${r.budget}) | ` +
       `${(r.wallSeconds / 60).toFixed(1)} min | \`${r.command}\` |`
     ),

@@ -40,6 +40,7 @@ import {
 } from "./stages.ts";
 import { minatarClaims } from "./claims.ts";
 import { drawMinatarFigures } from "./figures.ts";
+import { finalScores } from "../shared_tasks.ts";
 
 const NAME = "dreamerv2-minatar";
 
@@ -184,6 +185,23 @@ export const dreamerV2Minatar: Experiment<DreamerMinatarConfig, DreamerMinatarMe
   run: runMinatarExperiment,
   stageJobs: dreamerMinatarStageJobs,
   drawFigures: drawMinatarFigures,
+  sharedTasks: (result) =>
+    result.metrics.games.flatMap((game) => [
+      ...finalScores(
+        game.game,
+        "DreamerV2",
+        "greedy return after training",
+        result.metrics.environmentSteps,
+        game.dreamer?.final,
+      ),
+      ...finalScores(
+        game.game,
+        "DQN",
+        "greedy return after training",
+        result.metrics.environmentSteps,
+        game.dqn?.final,
+      ),
+    ]),
 };
 
 /** The experiment's stages for the stage pool, `--stage` and `--slurm`: all independent. */

@@ -29,6 +29,7 @@ import {
   type EfficientZeroMinatarMetrics,
   type EfficientZeroRun,
   type EfficientZeroVariant,
+  VARIANT_LABELS,
 } from "./config.ts";
 import {
   type EfficientZeroStage,
@@ -39,6 +40,7 @@ import {
 } from "./stages.ts";
 import { efficientZeroClaims } from "./claims.ts";
 import { drawEfficientZeroFigures } from "./figures.ts";
+import { finalScores } from "../shared_tasks.ts";
 
 const NAME = "efficientzero-minatar";
 const PAPER = "Ye et al. (2021), EfficientZero, Table 1 and the ablation of Table 3, on three " +
@@ -388,4 +390,26 @@ export const efficientZeroMinatar: Experiment<
   run: runEfficientZeroMinatar,
   stageJobs,
   drawFigures: drawEfficientZeroFigures,
+  sharedTasks: (result) => {
+    const steps = result.metrics.environmentSteps;
+    return result.metrics.games.flatMap((game) => [
+      ...Object.entries(game.variants).flatMap(([variant, scores]) =>
+        finalScores(
+          game.game,
+          VARIANT_LABELS[variant as EfficientZeroVariant],
+          "greedy return after training",
+          steps,
+          scores?.final,
+        )
+      ),
+      ...finalScores(game.game, "DQN", "greedy return after training", steps, game.dqn?.final),
+      ...finalScores(
+        game.game,
+        "DreamerV2",
+        "greedy return after training",
+        steps,
+        game.dreamer?.final,
+      ),
+    ]);
+  },
 };

@@ -94,3 +94,31 @@ Deno.test("the comparison reads a folder of results files and skips its own", as
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the MinAtar experiments' greedy scores after training meet on the same game", () => {
+  const steps = 100_000;
+  const dreamer = result("dreamerv2-minatar", {
+    environmentSteps: steps,
+    games: [{ game: "breakout", dreamer: { final: [4, 6] }, dqn: { final: [1, 3] } }],
+  });
+  const efficientZero = result("efficientzero-minatar", {
+    environmentSteps: steps,
+    games: [{
+      game: "breakout",
+      variants: { muzero: { final: [5, 5] }, efficientzero: { final: [7, 9] } },
+      dqn: { final: [2, 2] },
+      dreamer: null,
+    }],
+  });
+  const rows = comparisonRows([dreamer, efficientZero], getExperiment);
+  assert.deepEqual(
+    rows.map((r) => [r.task, r.method, r.envSteps, r.meanReturn, r.experiment]),
+    [
+      ["breakout", "DreamerV2", steps, 5, "dreamerv2-minatar"],
+      ["breakout", "DQN", steps, 2, "dreamerv2-minatar"],
+      ["breakout", "MuZero", steps, 5, "efficientzero-minatar"],
+      ["breakout", "EfficientZero", steps, 8, "efficientzero-minatar"],
+      ["breakout", "DQN", steps, 2, "efficientzero-minatar"],
+    ],
+  );
+});
