@@ -31,6 +31,9 @@ export interface ComparisonRow {
   meanReturn: number;
   stdReturn: number;
   seeds: number;
+  /** The furthest steps this method's curve reached, and its mean return there. */
+  finalEnvSteps: number;
+  finalMeanReturn: number;
   /** Where the row comes from. */
   experiment: string;
   budget: string;
@@ -70,6 +73,17 @@ export function comparisonRows(
     for (const { curve, source } of onTask) {
       const values = valuesAtStep(curve, sharedStep);
       if (!values || values.length === 0) continue;
+      const finalEnvSteps = curve.envSteps.at(-1)!;
+      const finalValues = valuesAtStep(curve, finalEnvSteps) ?? values;
+      // The same method with the same numbers from another results file (one experiment rerunning
+      // another's agent as its baseline, same seeds and settings) adds nothing: keep the first.
+      const duplicate = rows.some((r) =>
+        r.task === task && r.method === curve.method && r.seeds === values.length &&
+        r.meanReturn === mean(values) && r.stdReturn === std(values) &&
+        r.finalEnvSteps === finalEnvSteps &&
+        r.finalMeanReturn === mean(finalValues)
+      );
+      if (duplicate) continue;
       rows.push({
         task,
         method: curve.method,
@@ -78,6 +92,8 @@ export function comparisonRows(
         meanReturn: mean(values),
         stdReturn: std(values),
         seeds: values.length,
+        finalEnvSteps,
+        finalMeanReturn: mean(finalValues),
         experiment: source.experiment,
         budget: source.budget,
         wallSeconds: source.wallSeconds,
@@ -91,11 +107,12 @@ export function comparisonRows(
 /** The rows as a markdown table. */
 export function comparisonTable(rows: readonly ComparisonRow[]): string {
   return [
-    "| task | method | env steps | measure | return (mean ± std) | seeds | from | its run's wall time | command |",
-    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    "| task | method | env steps | measure | return (mean ± std) | seeds | at its own last steps | from | its run's wall time | command |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ...rows.map((r) =>
       `| ${r.task} | ${r.method} | ${r.envSteps} | ${r.measure} | ${r.meanReturn.toFixed(1)} ± ` +
-      `${r.stdReturn.toFixed(1)} | ${r.seeds} | ${r.experiment} (${r.budget}) | ` +
+      `${r.stdReturn.toFixed(1)} | ${r.seeds} | ${r.finalMeanReturn.toFixed(1)} at ` +
+      `${r.finalEnvSteps} | ${r.experiment} (${r.budget}) | ` +
       `${(r.wallSeconds / 60).toFixed(1)} min | \`${r.command}\` |`
     ),
   ].join("\n");

@@ -122,3 +122,16 @@ Deno.test("the MinAtar experiments' greedy scores after training meet on the sam
     ],
   );
 });
+
+Deno.test("a method with the same numbers from two results files is listed once", () => {
+  const curve = { envSteps: [1000, 2000], mean: [0, 0], std: [0, 0], perSeed: [[1, 2], [3, 5]] };
+  const rows = comparisonRows([
+    result("planet-cartpole-swingup", { planet: curve, sac: curve }),
+    result("dreamer-cartpole-swingup", { dreamer: curve, planet: curve, sac: curve }),
+  ], getExperiment);
+  assert.deepEqual(rows.map((r) => [r.method, r.experiment, r.finalMeanReturn]), [
+    ["PlaNet", "planet-cartpole-swingup", 3.5],
+    ["SAC", "planet-cartpole-swingup", 3.5],
+    ["Dreamer", "dreamer-cartpole-swingup", 3.5],
+  ]);
+});
