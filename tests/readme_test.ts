@@ -2,7 +2,14 @@
 import assert from "node:assert/strict";
 import { REPO_ROOT } from "../lib/io.ts";
 import { listNotebooks } from "../lib/notebooks.ts";
-import { claimsTableFromResults, replaceClaimsSection } from "../lib/readme.ts";
+import {
+  claimsTableFromResults,
+  COMPARISON_END,
+  COMPARISON_START,
+  comparisonTableFromResults,
+  replaceClaimsSection,
+  replaceSection,
+} from "../lib/readme.ts";
 
 Deno.test("README", async (t) => {
   const readme = await Deno.readTextFile(`${REPO_ROOT}/README.md`);
@@ -11,6 +18,20 @@ Deno.test("README", async (t) => {
     const expected = replaceClaimsSection(readme, await claimsTableFromResults(REPO_ROOT));
     assert.equal(readme, expected, "run `deno task reproduce` (or refresh the README)");
   });
+
+  await t.step(
+    "its cross-paper table matches data/results and comes before the claims",
+    async () => {
+      const table = await comparisonTableFromResults(REPO_ROOT);
+      const expected = replaceSection(readme, COMPARISON_START, COMPARISON_END, table);
+      assert.equal(
+        readme,
+        expected,
+        "run `deno task reproduce comparison` (or refresh the README)",
+      );
+      assert.ok(readme.indexOf(COMPARISON_START) < readme.indexOf("## Reproduced claims"));
+    },
+  );
 
   await t.step("it links every notebook", async () => {
     for (const path of await listNotebooks()) {

@@ -1,8 +1,10 @@
 /** Every reproduced experiment, by name, in reading order. */
 import { UserError } from "../errors.ts";
+import { comparison } from "./comparison/experiment.ts";
 import { dynaMaze } from "./dyna/maze.ts";
 import { dreamerCartpoleSwingup } from "./dreamer/swingup.ts";
 import { dreamerV2Minatar } from "./dreamer/minatar.ts";
+import { esVsRlSparse } from "./es-vs-rl/experiment.ts";
 import { efficientZeroMinatar } from "./efficientzero/minatar.ts";
 import { muZeroCartPole } from "./muzero/cartpole.ts";
 import { muZeroConnectFour } from "./muzero/connect4.ts";
@@ -32,6 +34,8 @@ export const EXPERIMENTS: readonly Experiment<any, any>[] = [
   efficientZeroMinatar,
   vqPlanning,
   partialObservability,
+  esVsRlSparse,
+  comparison,
 ];
 
 // deno-lint-ignore no-explicit-any

@@ -5,6 +5,8 @@
 import type { z } from "zod";
 import type { Progress } from "../progress.ts";
 import type { StageJob } from "./stage_pool.ts";
+import type { SurveyPlace } from "./taxonomy.ts";
+import type { SharedTaskCurve } from "./shared_tasks.ts";
 
 export const BUDGETS = ["quick", "laptop", "paper"] as const;
 /** `quick` for tests and CI, `laptop` for a 2-core machine (the default), `paper` as published. */
@@ -66,6 +68,11 @@ export interface Experiment<Config = unknown, Metrics = Record<string, unknown>>
   summary: string;
   /** Notebook that presents it, relative to the repository root. */
   notebook: string;
+  /**
+   * Where it sits in the survey's taxonomy (Moerland et al. 2020): the map in notebook 00 is
+   * drawn from these declarations.
+   */
+  taxonomy: SurveyPlace;
   configSchema: z.ZodType<Config>;
   budgets: Record<Budget, Config>;
   /** Rough wall-clock seconds of each budget on a 2-core laptop. */
@@ -78,6 +85,11 @@ export interface Experiment<Config = unknown, Metrics = Record<string, unknown>>
    * one per process. Absent for experiments that run in one piece.
    */
   stageJobs?(config: Config, dataDir: string): StageJob[];
+  /**
+   * The learning curves it reports on tasks other experiments share, read from a result's
+   * metrics, for the cross-paper `comparison`. Absent when it runs no shared task.
+   */
+  sharedTasks?(result: ExperimentResult<Metrics>): SharedTaskCurve[];
   /** Draws the figures of a result to SVG files under `resDir`; returns their paths. */
   drawFigures?(result: ExperimentResult<Metrics>, resDir: string): Promise<string[]>;
 }

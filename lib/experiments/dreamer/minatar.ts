@@ -40,6 +40,7 @@ import {
 } from "./stages.ts";
 import { minatarClaims } from "./claims.ts";
 import { drawMinatarFigures } from "./figures.ts";
+import { finalScores } from "../shared_tasks.ts";
 
 const NAME = "dreamerv2-minatar";
 
@@ -169,12 +170,38 @@ export const dreamerV2Minatar: Experiment<DreamerMinatarConfig, DreamerMinatarMe
   summary: "DreamerV2 (categorical latents, KL balancing, REINFORCE actor) against DQN on three " +
     "MinAtar games at equal environment steps; ablations: Gaussian latents, KL balancing off",
   notebook: "notebooks/04-dreamer.ipynb",
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "next latent state, frame, reward, discount (RSSM with categorical latents)",
+    representation: "latent, discrete codes",
+    planningStart: "previously visited states",
+    planningBudget: "imagined rollouts of 15 steps from every replayed posterior state",
+    search: "policy gradient in imagination",
+    serves: "learning",
+  },
   configSchema: dreamerMinatarConfig,
   budgets: dreamerMinatarBudgets,
   expectedSeconds: { quick: 10, laptop: 2700, paper: 60 * 24 * 3600 },
   run: runMinatarExperiment,
   stageJobs: dreamerMinatarStageJobs,
   drawFigures: drawMinatarFigures,
+  sharedTasks: (result) =>
+    result.metrics.games.flatMap((game) => [
+      ...finalScores(
+        game.game,
+        "DreamerV2",
+        "greedy return after training",
+        result.metrics.environmentSteps,
+        game.dreamer?.final,
+      ),
+      ...finalScores(
+        game.game,
+        "DQN",
+        "greedy return after training",
+        result.metrics.environmentSteps,
+        game.dqn?.final,
+      ),
+    ]),
 };
 
 /** The experiment's stages for the stage pool, `--stage` and `--slurm`: all independent. */

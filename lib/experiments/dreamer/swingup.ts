@@ -40,6 +40,7 @@ import {
 } from "./stages.ts";
 import { swingupClaims } from "./claims.ts";
 import { drawSwingupFigures } from "./figures.ts";
+import { curveFrom } from "../shared_tasks.ts";
 
 const NAME = "dreamer-cartpole-swingup";
 
@@ -221,12 +222,26 @@ export const dreamerCartpoleSwingup: Experiment<DreamerSwingupConfig, DreamerSwi
     "SAC on the cart-pole swing-up from states; decision cost; imagined vs real data; the " +
     "virtuous cycle",
   notebook: "notebooks/04-dreamer.ipynb",
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "next latent state, observation, reward (RSSM)",
+    representation: "latent state",
+    planningStart: "previously visited states",
+    planningBudget: "imagined rollouts of 15 steps from every replayed posterior state",
+    search: "gradients through imagined rollouts",
+    serves: "learning",
+  },
   configSchema: dreamerSwingupConfig,
   budgets: dreamerCartpoleBudgets,
   expectedSeconds: { quick: 10, laptop: 2100, paper: 60 * 24 * 3600 },
   run: runSwingupExperiment,
   stageJobs: dreamerSwingupStageJobs,
   drawFigures: drawSwingupFigures,
+  sharedTasks: (result) => [
+    ...curveFrom("cartpole-swingup", "Dreamer", "training-episode return", result.metrics.dreamer),
+    ...curveFrom("cartpole-swingup", "PlaNet", "training-episode return", result.metrics.planet),
+    ...curveFrom("cartpole-swingup", "SAC", "training-episode return", result.metrics.sac),
+  ],
 };
 
 /** The experiment's stages for the stage pool, `--stage` and `--slurm`: all independent. */

@@ -373,6 +373,15 @@ export const dynaMaze: Experiment<DynaMazeConfig, DynaMazeMetrics> = {
   summary: "Tabular Dyna-Q with n = 0, 5, 50 planning steps on the Dyna maze; Dyna-Q+ on the " +
     "blocking maze",
   notebook: "notebooks/01-dyna.ipynb",
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "the last seen next state and reward of each state-action pair",
+    representation: "tabular",
+    planningStart: "previously visited states",
+    planningBudget: "n = 0, 5 or 50 simulated one-step updates per real step",
+    search: "one-step samples (Q-planning)",
+    serves: "learning",
+  },
   configSchema: dynaMazeConfig,
   budgets: dynaMazeBudgets,
   expectedSeconds: { quick: 2, laptop: 10, paper: 10 },

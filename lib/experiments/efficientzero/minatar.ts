@@ -29,6 +29,7 @@ import {
   type EfficientZeroMinatarMetrics,
   type EfficientZeroRun,
   type EfficientZeroVariant,
+  VARIANT_LABELS,
 } from "./config.ts";
 import {
   type EfficientZeroStage,
@@ -39,6 +40,7 @@ import {
 } from "./stages.ts";
 import { efficientZeroClaims } from "./claims.ts";
 import { drawEfficientZeroFigures } from "./figures.ts";
+import { finalScores } from "../shared_tasks.ts";
 
 const NAME = "efficientzero-minatar";
 const PAPER = "Ye et al. (2021), EfficientZero, Table 1 and the ablation of Table 3, on three " +
@@ -372,10 +374,42 @@ export const efficientZeroMinatar: Experiment<
     "off-policy correction) on three MinAtar games at equal environment steps, beside DQN and " +
     "DreamerV2",
   notebook: "notebooks/06-efficientzero.ipynb",
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "value prefix, value and policy of latent states, kept consistent with " +
+      "encoded next frames",
+    representation: "latent, value-equivalent",
+    planningStart: "current state",
+    planningBudget: "a fixed number of MCTS simulations per move, again when reanalysing targets",
+    search: "tree search (MCTS)",
+    serves: "acting and learning",
+  },
   configSchema: efficientZeroMinatarConfig,
   budgets: efficientZeroMinatarBudgets,
   expectedSeconds: { quick: 30, laptop: 2100, paper: 90 * 24 * 3600 },
   run: runEfficientZeroMinatar,
   stageJobs,
   drawFigures: drawEfficientZeroFigures,
+  sharedTasks: (result) => {
+    const steps = result.metrics.environmentSteps;
+    return result.metrics.games.flatMap((game) => [
+      ...Object.entries(game.variants).flatMap(([variant, scores]) =>
+        finalScores(
+          game.game,
+          VARIANT_LABELS[variant as EfficientZeroVariant],
+          "greedy return after training",
+          steps,
+          scores?.final,
+        )
+      ),
+      ...finalScores(game.game, "DQN", "greedy return after training", steps, game.dqn?.final),
+      ...finalScores(
+        game.game,
+        "DreamerV2",
+        "greedy return after training",
+        steps,
+        game.dreamer?.final,
+      ),
+    ]);
+  },
 };

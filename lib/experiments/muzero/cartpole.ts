@@ -38,6 +38,7 @@ import { cartPoleClaims } from "./claims.ts";
 import { drawCartPoleFigures } from "./figures.ts";
 import type { MuZeroConfig } from "../../agents/muzero.ts";
 import type { DqnConfig } from "../../agents/dqn.ts";
+import { MUZERO_PLACE } from "./place.ts";
 
 const NAME = "muzero-cartpole";
 const PAPER = "Schrittwieser et al. (2020), MuZero, Section 4 and Table 1 (Atari settings), on " +
@@ -366,6 +367,7 @@ export const muZeroCartPole: Experiment<CartPoleConfig, CartPoleMetrics> = {
   summary: "MuZero with the paper's Atari settings on CartPole-v1, against DQN at equal " +
     "environment steps",
   notebook: "notebooks/05-muzero.ipynb",
+  taxonomy: MUZERO_PLACE,
   configSchema: cartPoleConfigSchema,
   budgets: cartPoleBudgets,
   expectedSeconds: { quick: 10, laptop: 1800, paper: 30 * 24 * 3600 },

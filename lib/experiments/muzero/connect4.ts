@@ -47,6 +47,7 @@ import {
 } from "./stages.ts";
 import { connectFourClaims } from "./claims.ts";
 import { drawConnectFourFigures } from "./figures.ts";
+import { MUZERO_PLACE } from "./place.ts";
 
 const NAME = "muzero-connect4";
 const PAPER = "Schrittwieser et al. (2020), MuZero, Section 4 and Figure 3A (search scaling), on " +
@@ -370,6 +371,7 @@ export const muZeroConnectFour: Experiment<ConnectFourConfig, ConnectFourMetrics
   summary: "MuZero learns Connect Four without the rules; against alpha-beta of increasing " +
     "depth, and its strength as simulations per move grow from 1 to 200 with one network",
   notebook: "notebooks/05-muzero.ipynb",
+  taxonomy: MUZERO_PLACE,
   configSchema: connectFourConfigSchema,
   budgets: connectFourBudgets,
   expectedSeconds: { quick: 10, laptop: 1800, paper: 30 * 24 * 3600 },

@@ -35,6 +35,7 @@ import {
 import { planningClaims } from "./claims.ts";
 import { drawPlanningFigures } from "./figures.ts";
 import { CARTPOLE_AGENT, cartPoleBudgets, cartPoleEnvironment } from "./cartpole.ts";
+import { MUZERO_PLACE } from "./place.ts";
 
 const NAME = "muzero-planning";
 const PAPER = "The study notes' guess (PlaNet section), tested with MuZero's model " +
@@ -292,6 +293,12 @@ export const muZeroPlanning: Experiment<PlanningConfig, PlanningMetrics> = {
   summary: "The notes' guess: on one learned CartPole model, random shooting and CEM without a " +
     "value against MuZero's search with policy and value, at equal model evaluations per action",
   notebook: "notebooks/05-muzero.ipynb",
+  taxonomy: {
+    ...MUZERO_PLACE,
+    planningBudget: "equal model evaluations per action for shooting, CEM and MCTS",
+    search: "random shooting / CEM",
+    serves: "acting",
+  },
   configSchema: planningConfigSchema,
   budgets: planningBudgets,
   expectedSeconds: { quick: 10, laptop: 1500, paper: 7 * 24 * 3600 },

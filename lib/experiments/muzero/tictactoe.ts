@@ -67,6 +67,7 @@ import {
 } from "./stages.ts";
 import { ticTacToeClaims } from "./claims.ts";
 import { drawTicTacToeFigures } from "./figures.ts";
+import { MUZERO_PLACE } from "./place.ts";
 
 const NAME = "muzero-tictactoe";
 const PAPER = "Schrittwieser et al. (2020), MuZero, Section 4 and Figure 2 (board games), on " +
@@ -474,6 +475,7 @@ export const muZeroTicTacToe: Experiment<TicTacToeConfig, TicTacToeMetrics> = {
   summary: "MuZero learns tic-tac-toe without the rules; against the perfect solver as first " +
     "and second player and against random play, beside the same search on the true rules",
   notebook: "notebooks/05-muzero.ipynb",
+  taxonomy: MUZERO_PLACE,
   configSchema: ticTacToeConfigSchema,
   budgets: ticTacToeBudgets,
   expectedSeconds: { quick: 10, laptop: 2400, paper: 30 * 24 * 3600 },

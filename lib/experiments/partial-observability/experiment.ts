@@ -194,6 +194,16 @@ export const partialObservability: Experiment<
   summary: "RSSM against a memoryless model on the swing-up with velocities hidden, both " +
     "planning with CEM; a linear probe reads the velocities off each model's state",
   notebook: "notebooks/07-planning-with-learned-models.ipynb",
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "next latent state, observation and reward from positions only (RSSM or " +
+      "memoryless)",
+    representation: "latent state",
+    planningStart: "current state",
+    planningBudget: "CEM candidates x horizon x iterations per decision",
+    search: "random shooting / CEM",
+    serves: "acting",
+  },
   configSchema: partialObservabilitySchema,
   budgets: partialObservabilityBudgets,
   expectedSeconds: { quick: 5, laptop: 1200, paper: 7 * 24 * 3600 },

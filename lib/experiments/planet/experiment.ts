@@ -28,6 +28,7 @@ import {
 } from "./stages.ts";
 import { planetClaims } from "./claims.ts";
 import { drawPlanetFigures } from "./figures.ts";
+import { curveFrom } from "../shared_tasks.ts";
 
 /** A PlaNet task with its budgets as a registered experiment (both share notebook 03). */
 export function planetExperiment(
@@ -39,12 +40,31 @@ export function planetExperiment(
     name: task.name,
     paper: task.paper,
     notebook: "notebooks/03-planet.ipynb",
+    // PlaNet plans with CEM from the current belief at every decision (Hafner et al. 2019,
+    // Section 4); the same place for every PlaNet task.
+    taxonomy: {
+      model: "learned",
+      modelPredicts: "next latent state, observation and reward (RSSM)",
+      representation: "latent state",
+      planningStart: "current state",
+      planningBudget: "CEM candidates x 12-step horizon x iterations per decision",
+      search: "random shooting / CEM",
+      serves: "acting",
+    },
     configSchema: planetExperimentConfig,
     budgets,
     ...details,
     run: (config, options) => runPlanetExperiment(task, config, options),
     stageJobs: (config, dataDir) => planetStageJobs(task, config, dataDir),
     drawFigures: drawPlanetFigures,
+    // Training-episode returns of both agents, on the environment's own id.
+    sharedTasks: (result) => {
+      const task_ = task.makeEnv().id;
+      return [
+        ...curveFrom(task_, "PlaNet", "training-episode return", result.metrics.planet),
+        ...curveFrom(task_, "SAC", "training-episode return", result.metrics.sac),
+      ];
+    },
   };
 }
 

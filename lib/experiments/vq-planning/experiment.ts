@@ -224,6 +224,16 @@ export const vqPlanning: Experiment<VqPlanningExperimentConfig, VqPlanningMetric
     "size and data, against a stochastic and a deterministic tic-tac-toe opponent; VQ codes " +
     "against DreamerV2's categoricals on MinAtar frames",
   notebook: "notebooks/07-planning-with-learned-models.ipynb",
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "reward, value, policy and a distribution over discrete codes for the " +
+      "environment's reply",
+    representation: "latent, discrete codes",
+    planningStart: "current state",
+    planningBudget: "a fixed number of simulations per move, chance nodes sampling codes",
+    search: "tree search (MCTS)",
+    serves: "acting",
+  },
   configSchema: vqPlanningExperimentSchema,
   budgets: vqPlanningBudgets,
   expectedSeconds: { quick: 15, laptop: 1900, paper: 3 * 24 * 3600 },

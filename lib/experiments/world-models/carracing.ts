@@ -655,6 +655,16 @@ export const carRacing: WorldModelsTask<CarRacingConfig, CarRacingMetrics> = {
   summary: "Random rollouts, V, M and C evolved by CMA-ES on CarRacing; C with z, z through a " +
     "hidden layer, and z and h; V's reconstructions; a round of iterative training",
   notebook: "notebooks/02-world-models.ipynb",
+  // The model gives C its features (z and h) but is never rolled out: no planning.
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "a mixture density over the next frame's latent z (VAE + MDN-RNN)",
+    representation: "latent state",
+    planningStart: "no planning",
+    planningBudget: "none",
+    search: "none",
+    serves: "nothing",
+  },
   configSchema: carRacingConfig,
   budgets: carRacingBudgets,
   expectedSeconds: { quick: 10, laptop: 2560, paper: 30 * 24 * 3600 },

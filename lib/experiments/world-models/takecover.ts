@@ -517,6 +517,15 @@ export const takeCover: WorldModelsTask<TakeCoverConfig, TakeCoverMetrics> = {
   summary: "V and an M that predicts death on TakeCover; C evolved only inside M's dream at " +
     "five temperatures, then run in the real game",
   notebook: "notebooks/02-world-models.ipynb",
+  taxonomy: {
+    model: "learned",
+    modelPredicts: "a mixture density over the next latent z and whether the agent dies",
+    representation: "latent state",
+    planningStart: "start states of the task",
+    planningBudget: "whole dreamed episodes: population x rollouts per candidate per generation",
+    search: "evolution of a policy in the model",
+    serves: "learning",
+  },
   configSchema: takeCoverConfig,
   budgets: takeCoverBudgets,
   expectedSeconds: { quick: 10, laptop: 2120, paper: 30 * 24 * 3600 },

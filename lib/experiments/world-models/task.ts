@@ -27,6 +27,7 @@ import {
   type WorldModel,
 } from "./stages.ts";
 import type { VisionLosses } from "./vision.ts";
+import type { SurveyPlace } from "../taxonomy.ts";
 
 /** The config fields every World Models task has. */
 export interface WorldModelsConfig {
@@ -87,6 +88,7 @@ export interface WorldModelsTask<Config extends WorldModelsConfig, Metrics> {
   paper: string;
   summary: string;
   notebook: string;
+  taxonomy: SurveyPlace;
   configSchema: Experiment<Config, Metrics>["configSchema"];
   budgets: Experiment<Config, Metrics>["budgets"];
   expectedSeconds: Experiment<Config, Metrics>["expectedSeconds"];
@@ -434,6 +436,7 @@ export function worldModelsExperiment<Config extends WorldModelsConfig, Metrics>
     paper: task.paper,
     summary: task.summary,
     notebook: task.notebook,
+    taxonomy: task.taxonomy,
     configSchema: task.configSchema,
     budgets: task.budgets,
     expectedSeconds: task.expectedSeconds,
