@@ -34,8 +34,9 @@ export async function drawSwingupFigures(
   const curves = lineChart({
     title: "Dreamer against PlaNet and SAC on the cart-pole swing-up",
     subtitle: `Return per training episode, mean ± std over ${result.seeds.length} seed(s)`,
-    caption: `Grey dashed: threshold ${m.returnThreshold}; blue dotted: PlaNet's published ` +
-      `${m.published.planet} after 1M steps; orange dotted: Dreamer's ${m.published.dreamerAt500k}` +
+    // Each published line in its agent's colour: PlaNet orange, Dreamer blue.
+    caption: `Grey dashed: threshold ${m.returnThreshold}; orange dotted: PlaNet's published ` +
+      `${m.published.planet} after 1M steps; blue dotted: Dreamer's ${m.published.dreamerAt500k}` +
       " after 500k steps (from pixels, as tabulated by Laskin et al. 2020)",
     series: [
       { name: "Dreamer", x: m.dreamer.envSteps, y: m.dreamer.mean, yStd: m.dreamer.std },
@@ -46,8 +47,8 @@ export async function drawSwingupFigures(
     yLabel: "Episode return",
     marks: [
       Plot.ruleY([m.returnThreshold], { stroke: "#888", strokeDasharray: "4,4" }),
-      Plot.ruleY([m.published.planet], { stroke: "#4269d0", strokeDasharray: "2,3" }),
-      Plot.ruleY([m.published.dreamerAt500k], { stroke: "#efb118", strokeDasharray: "2,3" }),
+      Plot.ruleY([m.published.planet], { stroke: "#efb118", strokeDasharray: "2,3" }),
+      Plot.ruleY([m.published.dreamerAt500k], { stroke: "#4269d0", strokeDasharray: "2,3" }),
     ],
   });
   written.push(await saveFigure(curves, `${resDir}/${name}-learning-curves.svg`));
