@@ -34,10 +34,10 @@ import {
   type MctsConfig,
   MUZERO_PUCT,
   MUZERO_ROOT_EXPLORATION_FRACTION,
-  sampleDirichlet,
   type SearchOptions,
   type SearchResult,
   selectByVisitCount,
+  setRootPrior,
 } from "./mcts.ts";
 
 /** What the afterstate call returns for a batch of B (state, action) pairs. */
@@ -271,30 +271,12 @@ export class ChanceSearch<Observation> {
       this.#rootLegal[i] = legalActions === undefined || legalActions[i] !== 0 ? 1 : 0;
     }
     this.#latents.set(initial.latents);
+    const noise = addNoise
+      ? { alpha: this.config.dirichletAlpha, fraction, rng: options.rng, scratch: this.#noise }
+      : null;
     for (let root = 0; root < batchSize; root++) {
-      const base = root * numActions;
-      let legalCount = 0;
-      for (let a = 0; a < numActions; a++) legalCount += this.#rootLegal[base + a];
-      if (legalCount === 0) throw new RangeError(`root ${root} has no legal action to search`);
       this.#initDecision(root, -1, 0, 0);
-      maskedSoftmax(
-        initial.policyLogits,
-        base,
-        this.#dPrior,
-        base,
-        numActions,
-        this.#rootLegal,
-        base,
-      );
-      if (addNoise) {
-        sampleDirichlet(this.config.dirichletAlpha, legalCount, options.rng, this.#noise);
-        let k = 0;
-        for (let a = 0; a < numActions; a++) {
-          if (this.#rootLegal[base + a] === 0) continue;
-          this.#dPrior[base + a] = this.#dPrior[base + a] * (1 - fraction) +
-            this.#noise[k++] * fraction;
-        }
-      }
+      setRootPrior(initial.policyLogits, this.#dPrior, this.#rootLegal, root, numActions, noise);
       // The root's own evaluation counts as its first visit, as in MuZero's search.
       this.#dVisits[root] = 1;
       this.#dValueSum[root] = initial.values[root];

@@ -279,6 +279,33 @@ export function maskedSoftmax(
   }
 }
 
+/**
+ * A root's prior over actions: the policy's softmax over its legal actions, mixed with one
+ * Dirichlet draw over those actions in action order when `noise` is given (one draw per root, in
+ * root order, keeps seeded searches reproducible). Throws if the root has no legal action.
+ */
+export function setRootPrior(
+  logits: Float32Array,
+  prior: Float32Array,
+  legal: Uint8Array,
+  root: number,
+  numActions: number,
+  noise: { alpha: number; fraction: number; rng: Rng; scratch: Float64Array } | null,
+): void {
+  const base = root * numActions;
+  let legalCount = 0;
+  for (let a = 0; a < numActions; a++) legalCount += legal[base + a] === 1 ? 1 : 0;
+  if (legalCount === 0) throw new RangeError(`root ${root} has no legal action to search`);
+  maskedSoftmax(logits, base, prior, base, numActions, legal, base);
+  if (!noise) return;
+  sampleDirichlet(noise.alpha, legalCount, noise.rng, noise.scratch);
+  let k = 0;
+  for (let a = 0; a < numActions; a++) {
+    if (legal[base + a] === 0) continue;
+    prior[base + a] = prior[base + a] * (1 - noise.fraction) + noise.scratch[k++] * noise.fraction;
+  }
+}
+
 /** Throws a `RangeError` naming the first setting of a search config out of its range. */
 export function checkMctsConfig(config: Omit<MctsConfig, "twoPlayer">): void {
   const { numSimulations, discount, dirichletAlpha } = config;
@@ -460,31 +487,12 @@ export class MuZeroSearch<Observation> {
       this.#rootLegal[i] = legalActions === undefined || legalActions[i] !== 0 ? 1 : 0;
     }
     this.#latents.set(initial.latents);
+    const noise = addNoise
+      ? { alpha: this.config.dirichletAlpha, fraction, rng: options.rng, scratch: this.#noise }
+      : null;
     for (let root = 0; root < batchSize; root++) {
-      const base = root * numActions;
-      let legalCount = 0;
-      for (let a = 0; a < numActions; a++) legalCount += this.#rootLegal[base + a] === 1 ? 1 : 0;
-      if (legalCount === 0) throw new RangeError(`root ${root} has no legal action to search`);
       this.#initNode(root, -1, 0, 0);
-      maskedSoftmax(
-        initial.policyLogits,
-        base,
-        this.#edgePrior,
-        base,
-        numActions,
-        this.#rootLegal,
-        base,
-      );
-      if (addNoise) {
-        // One draw per root, in root order, over its legal actions in action order.
-        sampleDirichlet(this.config.dirichletAlpha, legalCount, options.rng, this.#noise);
-        let k = 0;
-        for (let a = 0; a < numActions; a++) {
-          if (this.#rootLegal[base + a] === 0) continue;
-          this.#edgePrior[base + a] = this.#edgePrior[base + a] * (1 - fraction) +
-            this.#noise[k++] * fraction;
-        }
-      }
+      setRootPrior(initial.policyLogits, this.#edgePrior, this.#rootLegal, root, numActions, noise);
       this.#nodeVisits[root] = 1;
       this.#nodeValueSum[root] = initial.values[root];
       this.#minQ[root] = bounds ? bounds.min : Infinity;
