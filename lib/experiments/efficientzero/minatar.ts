@@ -11,6 +11,7 @@
  * one-block residual network of 64 channels at the paper budget). Each run's score is the mean
  * return of greedy episodes after training (the search without noise, the most visited action).
  */
+import { ATARI_TEMPERATURE_SCHEDULE } from "../muzero/config.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { MINATAR_REFERENCE_RANDOM_POLICY } from "../../envs/minatar/shared.ts";
 import { MINATAR_DQN_CONFIG } from "../../agents/dqn.ts";
@@ -86,11 +87,7 @@ function efficientZeroAgent(sizes: {
     selfPlay: {
       gamesPerIteration: sizes.gamesPerIteration,
       parallelGames: sizes.gamesPerIteration,
-      temperatureSchedule: [
-        { untilProgress: 0.5, temperature: 1 },
-        { untilProgress: 0.75, temperature: 0.5 },
-        { untilProgress: 1, temperature: 0.25 },
-      ],
+      temperatureSchedule: ATARI_TEMPERATURE_SCHEDULE,
       greedyFromMove: null,
       maxRandomOpeningMoves: 0,
     },

@@ -20,6 +20,7 @@ import { CartPoleEnv } from "../../envs/cartpole.ts";
 import { mean } from "../stats.ts";
 import type { Experiment, ExperimentResult, Progress, RunOptions } from "../types.ts";
 import {
+  ATARI_TEMPERATURE_SCHEDULE,
   type CartPoleConfig,
   cartPoleConfigSchema,
   type CartPoleMetrics,
@@ -66,12 +67,7 @@ export const CARTPOLE_AGENT: MuZeroConfig = {
   selfPlay: {
     gamesPerIteration: 4,
     parallelGames: 4,
-    // The pseudocode's Atari schedule: 1, then 0.5 and 0.25 in the last half of training.
-    temperatureSchedule: [
-      { untilProgress: 0.5, temperature: 1 },
-      { untilProgress: 0.75, temperature: 0.5 },
-      { untilProgress: 1, temperature: 0.25 },
-    ],
+    temperatureSchedule: ATARI_TEMPERATURE_SCHEDULE,
     greedyFromMove: null,
     maxRandomOpeningMoves: 0,
   },

@@ -93,6 +93,13 @@ export const BOARD_TRAINING = {
   gradClipNorm: 0,
 } as const satisfies Partial<MuZeroConfig["training"]>;
 
+/** The pseudocode's Atari temperature schedule: 1, then 0.5 and 0.25 in the last half of training. */
+export const ATARI_TEMPERATURE_SCHEDULE: MuZeroConfig["selfPlay"]["temperatureSchedule"] = [
+  { untilProgress: 0.5, temperature: 1 },
+  { untilProgress: 0.75, temperature: 0.5 },
+  { untilProgress: 1, temperature: 0.25 },
+];
+
 /** Prioritised replay as the paper's Atari agent samples (α = β = 1). */
 export const PAPER_PRIORITIES: MuZeroConfig["replay"] = {
   capacityGames: 1_000_000,
