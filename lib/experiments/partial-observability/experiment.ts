@@ -9,6 +9,7 @@
  * to the true velocities measures what the state holds; returns measure what planning gets from
  * it.
  */
+import { cartpoleBudgets } from "../planet/swingup.ts";
 import * as Plot from "@observablehq/plot";
 import { REPO_ROOT } from "../../io.ts";
 import { runExperimentStages } from "../stage_pool.ts";
@@ -17,7 +18,7 @@ import { breathe, muZeroResult, stageClock } from "../muzero/stages.ts";
 import { barChart, lineChart } from "../../viz/charts.ts";
 import { saveFigure } from "../../viz/plot.ts";
 import { mean, meanCurve, std, stdCurve } from "../stats.ts";
-import { LAPTOP_MODEL, PAPER_LEARNING, PAPER_MODEL, QUICK_AGENT } from "../planet/config.ts";
+import { PAPER_LEARNING, PAPER_MODEL, QUICK_AGENT } from "../planet/config.ts";
 import {
   type ModelResult,
   type PartialObservabilityConfig,
@@ -55,18 +56,9 @@ export const partialObservabilityBudgets: Record<
   // about 300 s and 100 s a seed, 20 minutes for 3 seeds in one worker, 10 in two.
   laptop: {
     seeds: [0, 1, 2],
-    episodeSteps: 1000,
-    planet: {
-      actionRepeat: 8,
-      seedEpisodes: 2,
-      planningEpisodes: 13,
-      updatesPerEpisode: 100,
-      batchSize: 32,
-      chunkLength: 50,
-      ...PAPER_LEARNING,
-      planner: { planningHorizon: 12, candidates: 300, elites: 30, iterations: 5 },
-      model: LAPTOP_MODEL,
-    },
+    episodeSteps: cartpoleBudgets.laptop.episodeSteps,
+    // The very agent settings of PlaNet's laptop swing-up, so the two experiments cannot drift.
+    planet: cartpoleBudgets.laptop.planet,
     memoryless: { stateSize: 16, hiddenSize: 64 },
     evaluation: { episodes: 3, probeEpisodes: 20 },
   },
