@@ -10,9 +10,9 @@ import {
   simulateSpaceship,
   SPACESHIP_DEFAULTS,
   SPACESHIP_PAPER_READING,
-  type SpaceshipSettings,
   SpaceshipEnv,
   spaceshipLoss,
+  type SpaceshipSettings,
 } from "../../lib/envs/spaceship.ts";
 import { InvalidActionError } from "../../lib/envs/types.ts";
 import { Rng } from "../../lib/rng.ts";
