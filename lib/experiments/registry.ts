@@ -15,6 +15,7 @@ import { planetPendulum } from "./planet/pendulum.ts";
 import type { Experiment } from "./types.ts";
 import { vqPlanning } from "./vq-planning/experiment.ts";
 import { partialObservability } from "./partial-observability/experiment.ts";
+import { imaginationBasedPlanner } from "./imagination-based-planner/experiment.ts";
 import { worldModelsCarRacing } from "./world-models/carracing.ts";
 import { worldModelsTakeCover } from "./world-models/takecover.ts";
 
@@ -34,6 +35,7 @@ export const EXPERIMENTS: readonly Experiment<any, any>[] = [
   efficientZeroMinatar,
   vqPlanning,
   partialObservability,
+  imaginationBasedPlanner,
   esVsRlSparse,
   comparison,
 ];
