@@ -480,6 +480,54 @@ export function rulesAgent<State>(
   return { player, input: (states) => states };
 }
 
+/**
+ * `count` starting positions for a match, each the end of a different opening of `plies` legal
+ * moves from the empty board, in an order drawn from `rng` (a seeded match plays the same ones).
+ * Every opening is used once before any repeats; an opening that ends the game is left out.
+ *
+ * A deterministic agent (temperature 0, no noise) against an opponent that rarely breaks ties
+ * would otherwise play one game again and again, so that a match of many games measures only a
+ * few; the openings make every game a different one, as opening books do in engine matches.
+ * With an even number of plies the first player is to move in every start, so a match's
+ * `agentFirst` keeps its meaning. The openings are enumerated: keep `plies` small (Connect Four
+ * has 7 ** plies of them).
+ */
+export function randomOpenings<State>(
+  game: BoardGame<State>,
+  count: number,
+  plies: number,
+  rng: Rng,
+): State[] {
+  if (!Number.isInteger(plies) || plies < 0) {
+    throw new RangeError(`opening plies must be a non-negative integer, got ${plies}`);
+  }
+  if (!Number.isInteger(count) || count < 0) {
+    throw new RangeError(`the number of openings must be a non-negative integer, got ${count}`);
+  }
+  let openings = [game.initialState()];
+  for (let ply = 0; ply < plies; ply++) {
+    const next: State[] = [];
+    for (const state of openings) {
+      for (const move of game.legalMoves(state)) {
+        const after = game.play(state, move);
+        if (!game.isTerminal(after)) next.push(after);
+      }
+    }
+    openings = next;
+    if (openings.length > 1_000_000) {
+      throw new RangeError(`${plies} opening plies give too many openings to enumerate`);
+    }
+  }
+  if (openings.length === 0) throw new RangeError(`no game of ${game.id} lasts ${plies} plies`);
+  const starts: State[] = [];
+  while (starts.length < count) {
+    // A uniformly random order of the openings, then another if more are needed.
+    const order = rng.shuffle(openings.slice());
+    starts.push(...order.slice(0, count - starts.length));
+  }
+  return starts;
+}
+
 export interface MatchOptions<State, Input> {
   game: BoardGame<State>;
   agent: MatchAgent<State, Input>;

@@ -13,6 +13,7 @@ import {
   learnedAgent,
   playMatch,
   playOutsideMove,
+  randomOpenings,
   randomPlayer,
   rulesAgent,
   SearchPlayer,
@@ -30,7 +31,12 @@ import {
   TicTacToeSolver,
   type TicTacToeState,
 } from "../../lib/envs/tictactoe.ts";
-import { CONNECT_FOUR, type ConnectFourState, playMoves } from "../../lib/envs/connect_four.ts";
+import {
+  CONNECT_FOUR,
+  type ConnectFourState,
+  formatBoard,
+  playMoves,
+} from "../../lib/envs/connect_four.ts";
 import { CartPoleEnv } from "../../lib/envs/cartpole.ts";
 import { TimeLimitEnv } from "../../lib/envs/wrappers.ts";
 import { Rng } from "../../lib/rng.ts";
@@ -259,6 +265,36 @@ Deno.test("matches", async (t) => {
     });
     assert.equal(record.games, 8);
     network.dispose();
+  });
+});
+
+Deno.test("random openings", async (t) => {
+  await t.step("Connect Four, two plies: all 49 openings once, then again, seeded", () => {
+    const starts = randomOpenings(CONNECT_FOUR, 60, 2, new Rng(3));
+    assert.equal(starts.length, 60);
+    for (const state of starts) {
+      assert.equal(CONNECT_FOUR.moveCount(state), 2);
+      assert.equal(CONNECT_FOUR.toPlay(state), 0);
+    }
+    const boards = starts.map(formatBoard);
+    assert.equal(new Set(boards.slice(0, 49)).size, 49);
+    assert.equal(new Set(boards).size, 49);
+    const again = randomOpenings(CONNECT_FOUR, 60, 2, new Rng(3)).map(formatBoard);
+    assert.deepEqual(again, boards);
+    const other = randomOpenings(CONNECT_FOUR, 60, 2, new Rng(4)).map(formatBoard);
+    assert.notDeepEqual(other, boards);
+  });
+
+  await t.step("no plies is the empty board; openings that end the game are left out", () => {
+    const empty = randomOpenings(TIC_TAC_TOE, 3, 0, new Rng(1));
+    assert.deepEqual(empty, [0, 1, 2].map(() => TIC_TAC_TOE.initialState()));
+    // Five plies of tic-tac-toe can already be a win for the first player.
+    for (const state of randomOpenings(TIC_TAC_TOE, 500, 5, new Rng(2))) {
+      assert.equal(TIC_TAC_TOE.isTerminal(state), false);
+      assert.equal(TIC_TAC_TOE.moveCount(state), 5);
+    }
+    assert.throws(() => randomOpenings(TIC_TAC_TOE, 1, -1, new Rng(1)), RangeError);
+    assert.throws(() => randomOpenings(TIC_TAC_TOE, 1, 10, new Rng(1)), RangeError);
   });
 });
 

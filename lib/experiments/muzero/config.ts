@@ -169,6 +169,15 @@ export const connectFourConfigSchema = z.object({
     /** Learning-curve evaluations every this many iterations (0: at the end only). */
     curveEvery: z.number().int().min(0),
     curveGames: count(10_000),
+    /**
+     * Uniformly random moves that open every evaluation game (an even number, so the first
+     * player is still to move), each opening once before any repeats and the same ones on both
+     * sides. Both players are (almost) deterministic, so without them every game of a match
+     * would be the same game; 2 gives 49 openings.
+     */
+    openingPlies: z.number().int().min(0).max(4).refine((n) => n % 2 === 0, {
+      message: "must be even, so that the first player is to move after the opening",
+    }),
   }).strict(),
 }).strict();
 

@@ -18,6 +18,7 @@ import {
   learnedAgent,
   type MatchRecord,
   playMatch,
+  randomOpenings,
   SearchPlayer,
 } from "../../agents/muzero_play.ts";
 import type { MuZeroNetwork } from "../../models/muzero.ts";
@@ -103,6 +104,7 @@ export const connectFourBudgets: Record<"quick" | "laptop" | "paper", ConnectFou
       sweepGamesPerSide: 2,
       curveEvery: 1,
       curveGames: 1,
+      openingPlies: 2,
     },
   },
   laptop: {
@@ -151,6 +153,7 @@ export const connectFourBudgets: Record<"quick" | "laptop" | "paper", ConnectFou
       sweepGamesPerSide: 50,
       curveEvery: 25,
       curveGames: 20,
+      openingPlies: 2,
     },
   },
   paper: {
@@ -169,6 +172,7 @@ export const connectFourBudgets: Record<"quick" | "laptop" | "paper", ConnectFou
       sweepGamesPerSide: 200,
       curveEvery: 50,
       curveGames: 100,
+      openingPlies: 2,
     },
   },
 };
@@ -182,8 +186,12 @@ export function alphaBetaPlayer(depth: number, seed: number): BoardPlayer<Connec
   return { name: `alpha-beta depth ${depth}`, chooseMove: (state) => player.chooseMove(state) };
 }
 
-/** Both sides against one opponent at one simulation count. */
-function bothSides(
+/**
+ * Both sides against one opponent at one simulation count. The games open with
+ * `openingPlies` random moves (see `randomOpenings`), drawn from `seed`: the same openings on
+ * both sides and at every simulation count with the same seed.
+ */
+export function bothSides(
   network: MuZeroNetwork,
   config: ConnectFourConfig,
   simulations: number,
@@ -195,8 +203,20 @@ function bothSides(
     new SearchPlayer(network, searchConfigOf(config.agent, environment, simulations)),
   );
   const rng = new Rng(seed);
+  const { openingPlies } = config.evaluation;
+  const starts = openingPlies > 0
+    ? randomOpenings(CONNECT_FOUR, gamesPerSide, openingPlies, rng)
+    : undefined;
   const match = (agentFirst: boolean) =>
-    playMatch({ game: CONNECT_FOUR, agent, opponent, agentFirst, games: gamesPerSide, rng });
+    playMatch({
+      game: CONNECT_FOUR,
+      agent,
+      opponent,
+      agentFirst,
+      games: gamesPerSide,
+      rng,
+      starts,
+    });
   return { first: match(true), second: match(false) };
 }
 

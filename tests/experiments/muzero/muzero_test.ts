@@ -5,10 +5,15 @@
  */
 import assert from "node:assert/strict";
 import { UserError } from "../../../lib/errors.ts";
+import { Rng } from "../../../lib/rng.ts";
 import { resolveConfig } from "../../../lib/experiments/runner.ts";
 import { getExperiment } from "../../../lib/experiments/registry.ts";
 import { muZeroTicTacToe } from "../../../lib/experiments/muzero/tictactoe.ts";
-import { muZeroConnectFour } from "../../../lib/experiments/muzero/connect4.ts";
+import {
+  alphaBetaPlayer,
+  bothSides,
+  muZeroConnectFour,
+} from "../../../lib/experiments/muzero/connect4.ts";
 import { muZeroCartPole } from "../../../lib/experiments/muzero/cartpole.ts";
 import { muZeroPlanning } from "../../../lib/experiments/muzero/planning.ts";
 import {
@@ -24,7 +29,13 @@ import type {
   TicTacToeMatches,
   TicTacToeMetrics,
 } from "../../../lib/experiments/muzero/config.ts";
-import type { MatchRecord } from "../../../lib/agents/muzero_play.ts";
+import { BoardGameEnvironment, type MatchRecord } from "../../../lib/agents/muzero_play.ts";
+import { makeMuZeroNetwork } from "../../../lib/agents/muzero.ts";
+import {
+  CONNECT_FOUR,
+  type ConnectFourState,
+  formatBoard,
+} from "../../../lib/envs/connect_four.ts";
 import type { Experiment } from "../../../lib/experiments/types.ts";
 
 // deno-lint-ignore no-explicit-any
@@ -80,6 +91,42 @@ Deno.test("MuZero experiments: registry and budgets", async (t) => {
         error instanceof UserError && /evaluation\.sweepDepth/.test(error.message),
     );
   });
+});
+
+Deno.test("Connect Four matches are many different games", async (t) => {
+  // The agent searches at temperature 0 without noise and alpha-beta rarely has tied moves, so
+  // from the empty board a match plays one game again and again: 0 or 100% of the games won.
+  const config = resolveConfig(muZeroConnectFour, "quick");
+  const network = makeMuZeroNetwork(config.agent, new BoardGameEnvironment(CONNECT_FOUR), 0);
+  /** The positions alpha-beta faces at its first move of each game, and the match records. */
+  const firstReplies = (openingPlies: number) => {
+    const faced = new Set<string>();
+    const inner = alphaBetaPlayer(1, 5);
+    const opponent = {
+      name: inner.name,
+      chooseMove(state: ConnectFourState, rng: Rng) {
+        if (CONNECT_FOUR.moveCount(state) <= openingPlies + 1) faced.add(formatBoard(state));
+        return inner.chooseMove(state, rng);
+      },
+    };
+    const evaluation = { ...config.evaluation, openingPlies };
+    const records = bothSides(network, { ...config, evaluation }, 2, opponent, 20, 7);
+    return { faced: faced.size, ...records };
+  };
+
+  await t.step("from the empty board every game is the same", () => {
+    // The empty board as first player, the agent's one first move as second, in all 20 games.
+    assert.equal(firstReplies(0).faced, 2);
+  });
+
+  await t.step("two random opening plies make them different games", () => {
+    const { faced, first, second } = firstReplies(2);
+    // 20 openings, each once a side: as second player after the agent's reply to each, as
+    // first player in the opening itself.
+    assert.ok(faced >= 30, `alpha-beta faced ${faced} different positions`);
+    assert.equal(first.games + second.games, 40);
+  });
+  network.dispose();
 });
 
 Deno.test("MuZero experiments run end to end at the quick budget", async (t) => {
