@@ -29,3 +29,26 @@ export function sameOutcome(
 ): boolean {
   return JSON.stringify(outcomeOf(a)) === JSON.stringify(outcomeOf(b));
 }
+
+/**
+ * Whether `later` reports everything `earlier` did, unchanged (timings aside), and maybe more:
+ * the same claims, and every metric of `earlier` present in `later` with the same value, while
+ * `later` may hold metrics `earlier` lacked (a measurement added to an experiment, say).
+ */
+export function extendsOutcome(
+  earlier: Pick<ExperimentResult<unknown>, "claims" | "metrics">,
+  later: Pick<ExperimentResult<unknown>, "claims" | "metrics">,
+): boolean {
+  const contains = (big: unknown, small: unknown): boolean => {
+    if (small && typeof small === "object" && !Array.isArray(small)) {
+      if (!big || typeof big !== "object" || Array.isArray(big)) return false;
+      return Object.entries(small).every(([key, value]) =>
+        contains((big as Record<string, unknown>)[key], value)
+      );
+    }
+    return JSON.stringify(big) === JSON.stringify(small);
+  };
+  const a = outcomeOf(earlier) as { claims: unknown; metrics: unknown };
+  const b = outcomeOf(later) as { claims: unknown; metrics: unknown };
+  return JSON.stringify(a.claims) === JSON.stringify(b.claims) && contains(b.metrics, a.metrics);
+}

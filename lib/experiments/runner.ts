@@ -7,7 +7,7 @@
  */
 import { UserError } from "../errors.ts";
 import { readJsonIfExists, REPO_ROOT, writeJsonAtomic } from "../io.ts";
-import { sameOutcome } from "./outcome.ts";
+import { extendsOutcome, sameOutcome } from "./outcome.ts";
 import { configHash } from "../hash.ts";
 import {
   type Budget,
@@ -196,7 +196,8 @@ export function defaultFolders(
 /**
  * A run that only read finished stages back (a notebook re-executed, say) and reproduced the
  * outcome already on file keeps the recorded run's wall time: the seconds of reading stages back
- * would otherwise replace the time the results actually took.
+ * would otherwise replace the time the results actually took. One that reproduced it and added
+ * measurements (new stages on top of finished ones) records the recorded time plus its own.
  */
 async function keepRunTimeOfReplay(path: string, result: ExperimentResult<unknown>): Promise<void> {
   let previous: ExperimentResult<unknown> | null = null;
@@ -206,10 +207,15 @@ async function keepRunTimeOfReplay(path: string, result: ExperimentResult<unknow
     return;
   }
   if (
-    previous && previous.budget === result.budget && previous.command === result.command &&
-    previous.wallSeconds > result.wallSeconds && sameOutcome(previous, result)
+    !previous || previous.budget !== result.budget || previous.command !== result.command ||
+    previous.wallSeconds <= result.wallSeconds
   ) {
+    return;
+  }
+  if (sameOutcome(previous, result)) {
     result.wallSeconds = previous.wallSeconds;
+  } else if (extendsOutcome(previous, result)) {
+    result.wallSeconds = Math.round((previous.wallSeconds + result.wallSeconds) * 100) / 100;
   }
 }
 

@@ -72,6 +72,14 @@ Deno.test("a replay that reproduces the recorded outcome keeps the recorded run 
     assert.equal(JSON.parse(await Deno.readTextFile(path)).wallSeconds, 1234.5);
   });
 
+  await t.step("the same outcome and more: the recorded time plus the new run's", async () => {
+    const earlier = structuredClone(recorded);
+    delete earlier.metrics[Object.keys(earlier.metrics)[0]];
+    await Deno.writeTextFile(path, JSON.stringify(earlier));
+    const replay = await runExperiment(experiment, request);
+    assert.ok(replay.wallSeconds > 1234.5 && replay.wallSeconds < 1234.5 + 60);
+  });
+
   await t.step("another outcome: the new run's own time is written", async () => {
     recorded.claims[0].ours = "something else";
     await Deno.writeTextFile(path, JSON.stringify(recorded));

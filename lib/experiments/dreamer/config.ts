@@ -361,6 +361,26 @@ export interface DreamerMinatarMetrics {
     classesUsed: number;
     classes: number;
   };
+  /**
+   * What the final categorical models foresee where their actors learn, per game, mean over
+   * seeds (lib/agents/dreamer_foresight.ts): the probability of continuing given the real
+   * terminal step filtered and imagined H steps ahead; the last H steps' rewards, real and
+   * imagined along the real actions; the actor's imagined and real return and length over H
+   * steps from the first frame.
+   */
+  foresight: {
+    game: MinAtarEnvId;
+    seeds: number;
+    horizon: number;
+    terminalFiltered: number;
+    terminalImagined: number;
+    lastRewardsReal: number;
+    lastRewardsImagined: number;
+    imaginedReturn: number;
+    realReturn: number;
+    imaginedLength: number;
+    realLength: number;
+  }[];
   imaginedPerEnvStep: number;
   secondsPerUpdate: number;
   published: typeof MINATAR_PUBLISHED;

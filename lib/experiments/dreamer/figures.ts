@@ -229,3 +229,27 @@ export function minatarTableMarkdown(result: ExperimentResult<DreamerMinatarMetr
   }
   return rows.join("\n");
 }
+
+/** What the final models foresee where their actors learn (dreamer_foresight.ts), as Markdown. */
+export function foresightMarkdown(result: ExperimentResult<DreamerMinatarMetrics>): string {
+  const rows = [
+    "| game | P(continue) at the real end, filtered | the same, imagined H steps ahead | " +
+    "last H rewards, real | the same, imagined | actor's H-step return, real | imagined | " +
+    "H-step length, real | imagined |",
+    "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+  ];
+  for (const f of result.metrics.foresight ?? []) {
+    const cells = [
+      f.terminalFiltered,
+      f.terminalImagined,
+      f.lastRewardsReal,
+      f.lastRewardsImagined,
+      f.realReturn,
+      f.imaginedReturn,
+      f.realLength,
+      f.imaginedLength,
+    ].map((x) => x.toFixed(2));
+    rows.push(`| ${gameName(f.game)} | ${cells.join(" | ")} |`);
+  }
+  return rows.join("\n");
+}

@@ -14,6 +14,7 @@ import { backend, describeBackend } from "../../tensor/mod.ts";
 import { REPO_ROOT } from "../../io.ts";
 import { MINATAR_REFERENCE_RANDOM_POLICY } from "../../envs/minatar/shared.ts";
 import { MINATAR_DQN_CONFIG } from "../../agents/dqn.ts";
+import type { ImaginationFidelity } from "../../agents/dreamer_foresight.ts";
 import { mean, meanCurve, stdCurve } from "../stats.ts";
 import { runExperimentStages, type StageJob } from "../stage_pool.ts";
 import type { Experiment, ExperimentResult, Progress, RunOptions } from "../types.ts";
@@ -206,12 +207,19 @@ export const dreamerV2Minatar: Experiment<DreamerMinatarConfig, DreamerMinatarMe
 
 /** The experiment's stages for the stage pool, `--stage` and `--slurm`: all independent. */
 function dreamerMinatarStageJobs(config: DreamerMinatarConfig, dataDir: string): StageJob[] {
-  return minatarStages(config).map((stage) => ({
+  const stages = minatarStages(config);
+  // A foresight stage reads the saved model of its game and seed's categorical run.
+  const runOf = (stage: MinatarStage) =>
+    stages.findIndex((s) =>
+      s.kind === "dreamer" && s.variant === "categorical" && s.game === stage.game &&
+      s.seed === stage.seed
+    );
+  return stages.map((stage) => ({
     label: stageLabel(stage),
     moduleUrl: import.meta.url,
     exportName: "runStage",
     args: { config, dataDir, stage } satisfies MinatarStageArgs,
-
+    ...(stage.kind === "foresight" ? { after: [runOf(stage)] } : {}),
     weight: minatarStageWeight(config, stage),
   }));
 }
@@ -238,6 +246,7 @@ export async function runMinatarExperiment(
     { workers: options.workers, onProgress: report, signal: options.signal },
   );
   const results = new Map<string, MinatarRun>();
+  const foresight = new Map<string, ImaginationFidelity | null>();
   const key = (stage: MinatarStage) =>
     `${stage.kind}/${stage.kind === "dreamer" ? stage.variant : ""}/${stage.game}/${stage.seed}`;
   for (const stage of stages) {
@@ -246,14 +255,20 @@ export async function runMinatarExperiment(
       report,
       options.signal,
     );
-    const name = stage.kind === "dqn" ? "dqn" : `dreamer (${stage.variant})`;
+    const name = stage.kind === "dreamer" ? `dreamer (${stage.variant})` : stage.kind;
     stageSeconds[name] = Math.round(((stageSeconds[name] ?? 0) + seconds) * 100) / 100;
-    results.set(key(stage), value as MinatarRun);
+    if (stage.kind === "foresight") foresight.set(key(stage), value as ImaginationFidelity | null);
+    else results.set(key(stage), value as MinatarRun);
     await breathe();
   }
   const runsOf = (kind: "dreamer" | "dqn", game: string, variant?: MinatarVariant) =>
     config.seeds.map((seed) => results.get(key({ kind, game, seed, variant } as MinatarStage))!);
-  const metrics = minatarMetrics(config, runsOf);
+  const foresightOf = (game: string) =>
+    config.seeds.map((seed) =>
+      foresight.get(key({ kind: "foresight", game, seed } as MinatarStage))
+    )
+      .filter((f): f is ImaginationFidelity => !!f);
+  const metrics = minatarMetrics(config, runsOf, foresightOf);
   return {
     experiment: NAME,
     paper: dreamerV2Minatar.paper,
@@ -293,6 +308,7 @@ export function binnedReturns(
 export function minatarMetrics(
   config: DreamerMinatarConfig,
   runsOf: (kind: "dreamer" | "dqn", game: string, variant?: MinatarVariant) => MinatarRun[],
+  foresightOf: (game: string) => ImaginationFidelity[] = () => [],
 ): DreamerMinatarMetrics {
   const curveOf = (runs: MinatarRun[]): Curve => {
     const binned = runs.map((r) => binnedReturns(r, config.environmentSteps, config.curvePoints));
@@ -338,6 +354,24 @@ export function minatarMetrics(
       classesUsed: mean(codes.map((c) => c.classesUsed)),
       classes: codes[0]?.classes ?? 0,
     },
+    foresight: config.games.flatMap((game) => {
+      const seeds = foresightOf(game);
+      if (seeds.length === 0) return [];
+      const average = (pick: (f: ImaginationFidelity) => number) => mean(seeds.map(pick));
+      return [{
+        game,
+        seeds: seeds.length,
+        horizon: seeds[0].horizon,
+        terminalFiltered: average((f) => f.terminalContinuation.filtered),
+        terminalImagined: average((f) => f.terminalContinuation.imagined),
+        lastRewardsReal: average((f) => f.lastRewards.real),
+        lastRewardsImagined: average((f) => f.lastRewards.imagined),
+        imaginedReturn: average((f) => f.policy.imaginedReturn),
+        realReturn: average((f) => f.policy.realReturn),
+        imaginedLength: average((f) => f.policy.imaginedLength),
+        realLength: average((f) => f.policy.realLength),
+      }];
+    }),
     imaginedPerEnvStep: mean(
       main.map((r) => (r.imaginedTransitions ?? 0) / config.environmentSteps),
     ),

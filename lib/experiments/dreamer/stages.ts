@@ -23,6 +23,7 @@ import {
 } from "../../envs/minatar/mod.ts";
 import {
   type DreamerEpisodeRecord,
+  loadDreamer,
   makeDreamer,
   runDreamerEpisode,
   trainDreamer,
@@ -31,6 +32,8 @@ import { makeRssm, type PlanetConfig, runEpisode, trainPlanet } from "../../agen
 import { SAC_LAPTOP_CONFIG, trainSac } from "../../agents/sac.ts";
 import { trainDqn } from "../../agents/dqn.ts";
 import { type CodeStatistics, codeStatistics } from "../../agents/dreamer_codes.ts";
+import { imaginationFidelity } from "../../agents/dreamer_foresight.ts";
+import { DreamerReplay } from "../../agents/dreamer_replay.ts";
 import { CemPlanner } from "../../planners/cem.ts";
 import type { RssmState } from "../../models/rssm.ts";
 import { RssmTrainer } from "../../models/rssm.ts";
@@ -401,7 +404,12 @@ export type MinatarVariant = "categorical" | "gaussian" | "no-kl-balancing";
 
 export type MinatarStage =
   | { kind: "dreamer"; game: MinAtarEnvId; seed: number; variant: MinatarVariant }
-  | { kind: "dqn"; game: MinAtarEnvId; seed: number };
+  | { kind: "dqn"; game: MinAtarEnvId; seed: number }
+  /** After the categorical run of that game and seed: what its model foresees (foresight.ts). */
+  | { kind: "foresight"; game: MinAtarEnvId; seed: number };
+
+/** Episodes and imagined steps of the foresight measurement. */
+const FORESIGHT_EPISODES = 20;
 
 export interface MinatarStageArgs {
   config: DreamerMinatarConfig;
@@ -490,6 +498,32 @@ export async function runMinatarStage(
       },
     );
   }
+  if (which.kind === "foresight") {
+    const agentConfig = dreamerAgentConfig(config.dreamer, 1, config.environmentSteps);
+    const runDir = `${dataDir}/dreamer-categorical-${short}-seed-${seed}`;
+    return await stage(
+      dataDir,
+      `foresight-${short}-seed-${seed}`,
+      { ...common, agentConfig, episodes: FORESIGHT_EPISODES },
+      async () => {
+        const agent = await loadDreamer(minatarEnv(game, config), agentConfig, seed, runDir);
+        try {
+          const replay = DreamerReplay.deserialize(await Deno.readFile(`${runDir}/replay.bin`));
+          return imaginationFidelity(
+            agent.model,
+            agent.behavior,
+            replay,
+            FORESIGHT_EPISODES,
+            agentConfig.behavior.horizon,
+            new Rng(seed + 313),
+          );
+        } finally {
+          agent.model.dispose();
+          agent.behavior.dispose();
+        }
+      },
+    );
+  }
   const settings = minatarVariantSettings(config, which.variant);
   const agentConfig = dreamerAgentConfig(settings, 1, config.environmentSteps);
   const name = `dreamer-${which.variant}-${short}-seed-${seed}`;
@@ -553,6 +587,9 @@ export function minatarStages(config: DreamerMinatarConfig): MinatarStage[] {
   for (const game of config.games) {
     for (const seed of config.seeds) stages.push({ kind: "dqn", game, seed });
   }
+  for (const game of config.games) {
+    for (const seed of config.seeds) stages.push({ kind: "foresight", game, seed });
+  }
   return stages;
 }
 
@@ -592,6 +629,7 @@ export function swingupStageWeight(config: DreamerSwingupConfig, stage: SwingupS
  */
 export function minatarStageWeight(config: DreamerMinatarConfig, stage: MinatarStage): number {
   if (stage.kind === "dqn") return config.environmentSteps * 0.0028;
+  if (stage.kind === "foresight") return 10;
   const updates = config.environmentSteps / config.dreamer.trainEvery *
     config.dreamer.updatesPerTrain;
   return updates * (stage.variant === "gaussian" ? 0.09 : 0.23);
