@@ -67,41 +67,60 @@ export function comparisonRows(
   const rows: ComparisonRow[] = [];
   const tasks = [...new Set(curves.map(({ curve }) => curve.task))].sort();
   for (const task of tasks) {
-    const onTask = curves.filter(({ curve }) => curve.task === task);
-    // Equal environment steps: the furthest point every curve on the task reached.
-    const sharedStep = Math.min(...onTask.map(({ curve }) => curve.envSteps.at(-1)!));
-    for (const { curve, source } of onTask) {
-      const values = valuesAtStep(curve, sharedStep);
-      if (!values || values.length === 0) continue;
-      const finalEnvSteps = curve.envSteps.at(-1)!;
-      const finalValues = valuesAtStep(curve, finalEnvSteps) ?? values;
-      // The same method with the same numbers from another results file (one experiment rerunning
-      // another's agent as its baseline, same seeds and settings) adds nothing: keep the first.
-      const duplicate = rows.some((r) =>
-        r.task === task && r.method === curve.method && r.seeds === values.length &&
-        r.meanReturn === mean(values) && r.stdReturn === std(values) &&
-        r.finalEnvSteps === finalEnvSteps &&
-        r.finalMeanReturn === mean(finalValues)
-      );
-      if (duplicate) continue;
-      rows.push({
-        task,
-        method: curve.method,
-        measure: curve.measure,
-        envSteps: sharedStep,
-        meanReturn: mean(values),
-        stdReturn: std(values),
-        seeds: values.length,
-        finalEnvSteps,
-        finalMeanReturn: mean(finalValues),
-        experiment: source.experiment,
-        budget: source.budget,
-        wallSeconds: source.wallSeconds,
-        command: source.command,
-      });
+    for (const { sharedStep, members } of stepGroups(curves.filter((c) => c.curve.task === task))) {
+      for (const { curve, source } of members) {
+        const values = valuesAtStep(curve, sharedStep)!;
+        const finalEnvSteps = curve.envSteps.at(-1)!;
+        const finalValues = valuesAtStep(curve, finalEnvSteps) ?? values;
+        // The same method with the same numbers from another results file (one experiment rerunning
+        // another's agent as its baseline, same seeds and settings) adds nothing: keep the first.
+        const duplicate = rows.some((r) =>
+          r.task === task && r.method === curve.method && r.seeds === values.length &&
+          r.meanReturn === mean(values) && r.stdReturn === std(values) &&
+          r.finalEnvSteps === finalEnvSteps &&
+          r.finalMeanReturn === mean(finalValues)
+        );
+        if (duplicate) continue;
+        rows.push({
+          task,
+          method: curve.method,
+          measure: curve.measure,
+          envSteps: sharedStep,
+          meanReturn: mean(values),
+          stdReturn: std(values),
+          seeds: values.length,
+          finalEnvSteps,
+          finalMeanReturn: mean(finalValues),
+          experiment: source.experiment,
+          budget: source.budget,
+          wallSeconds: source.wallSeconds,
+          command: source.command,
+        });
+      }
     }
   }
   return rows;
+}
+
+/**
+ * A task's curves in groups that meet at equal environment steps: the furthest point every curve
+ * of the group reached. A curve with no point that early (a score measured once, after a longer
+ * run) cannot be read there and meets the others that reach its own steps in a later group.
+ */
+function stepGroups<T extends { curve: SharedTaskCurve }>(
+  onTask: T[],
+): { sharedStep: number; members: T[] }[] {
+  const groups: { sharedStep: number; members: T[] }[] = [];
+  let remaining = onTask;
+  while (remaining.length > 0) {
+    const sharedStep = Math.min(...remaining.map(({ curve }) => curve.envSteps.at(-1)!));
+    const members = remaining.filter(({ curve }) =>
+      (valuesAtStep(curve, sharedStep)?.length ?? 0) > 0
+    );
+    groups.push({ sharedStep, members });
+    remaining = remaining.filter((c) => !members.includes(c));
+  }
+  return groups;
 }
 
 /** The rows as a markdown table. */

@@ -389,8 +389,12 @@ export const efficientZeroMinatar: Experiment<
   drawFigures: drawEfficientZeroFigures,
   sharedTasks: (result) => {
     const steps = result.metrics.environmentSteps;
+    // MuZero and the full agent; the ablations stay in this experiment's own tables.
+    const shared = (variant: string) => variant === "muzero" || variant === "efficientzero";
     return result.metrics.games.flatMap((game) => [
-      ...Object.entries(game.variants).flatMap(([variant, scores]) =>
+      ...Object.entries(game.variants).filter(([variant]) => shared(variant)).flatMap((
+        [variant, scores],
+      ) =>
         finalScores(
           game.game,
           VARIANT_LABELS[variant as EfficientZeroVariant],

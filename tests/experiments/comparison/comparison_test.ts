@@ -123,6 +123,35 @@ Deno.test("the MinAtar experiments' greedy scores after training meet on the sam
   );
 });
 
+Deno.test("scores measured after runs of different lengths meet at their own steps", () => {
+  const dreamer = result("dreamerv2-minatar", {
+    environmentSteps: 12_000,
+    games: [{ game: "breakout", dreamer: { final: [0, 0] }, dqn: { final: [2, 3] } }],
+  });
+  const efficientZero = result("efficientzero-minatar", {
+    environmentSteps: 15_000,
+    games: [{
+      game: "breakout",
+      variants: {
+        muzero: { final: [1, 1] },
+        efficientzero: { final: [2, 2] },
+        "no-consistency": { final: [3, 3] },
+      },
+      dqn: { final: [4, 4] },
+      dreamer: { final: [0, 1] },
+    }],
+  });
+  const rows = comparisonRows([dreamer, efficientZero], getExperiment);
+  assert.deepEqual(rows.map((r) => [r.method, r.envSteps, r.meanReturn]), [
+    ["DreamerV2", 12_000, 0],
+    ["DQN", 12_000, 2.5],
+    ["MuZero", 15_000, 1],
+    ["EfficientZero", 15_000, 2],
+    ["DQN", 15_000, 4],
+    ["DreamerV2", 15_000, 0.5],
+  ]);
+});
+
 Deno.test("a method with the same numbers from two results files is listed once", () => {
   const curve = { envSteps: [1000, 2000], mean: [0, 0], std: [0, 0], perSeed: [[1, 2], [3, 5]] };
   const rows = comparisonRows([
