@@ -10,7 +10,7 @@
  * (symplectic) Euler steps, so with no damping the energy stays nearly constant over a drift. The
  * force acts during the first step only, an impulse of F dt.
  *
- * Where the paper is vague or could not be checked here (see SPACESHIP_PAPER_READING), the
+ * Where the paper is vague or its text was not verified (see SPACESHIP_PAPER_READING), the
  * choices are ours: gravity is softened (Plummer, radius `softening`) so a close pass cannot blow
  * up; the ship starts at rest; the fuel cost charges the Euclidean norm of the force above a
  * free threshold; the force is clipped to a box of ±`maxForce` per component.
@@ -53,7 +53,7 @@ export interface SpaceshipSettings {
 }
 
 /**
- * What we could read of the paper's settings. The paper's text was not reachable from here; these
+ * What we could read of the paper's settings, not verified against the paper's text: these
  * numbers come from a third-party reimplementation that attributes them to the paper (Euler step
  * 0.05, fuel price 0.0002 above a threshold of 8, ship mass in [0.004, 0.36] at distance
  * [0.6, 1.0], planet mass in [0.08, 0.4] at distance [0.4, 1.0], 12 simulation steps per action)

@@ -90,8 +90,8 @@ export function variantAgent(
 
 /**
  * The paper's numbers. The headline is its abstract's; the ablation rows are Table 3's normalised
- * mean and median over the 26 Atari 100k games as transcribed here (not re-checked against the
- * PDF in this change: check before quoting them elsewhere).
+ * mean and median over the 26 Atari 100k games as transcribed (not yet re-checked against the
+ * paper's PDF: check before quoting them elsewhere).
  */
 export const EFFICIENT_ZERO_PUBLISHED = {
   headline: { meanHumanNormalised: 1.943, medianHumanNormalised: 1.09, games: 26, steps: 100_000 },

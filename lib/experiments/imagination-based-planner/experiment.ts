@@ -109,7 +109,7 @@ export const imaginationPlannerBudgets: Record<
     evaluationEpisodes: 500,
   },
   // The paper's task as we could read it (ship masses down to 0.004). The network sizes and
-  // training lengths of the paper could not be checked here: these are ours, scaled up.
+  // training lengths are not verified against the paper's text: these are ours, scaled up.
   paper: {
     seeds: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
     task: task(SPACESHIP_PAPER_READING),
