@@ -10,23 +10,14 @@ import {
   lambdaReturns,
   NonFiniteBehaviorLossError,
 } from "../../lib/agents/dreamer_behavior.ts";
+import { TINY_DREAMER } from "./_dreamer_fixture.ts";
 
 const BEHAVIOR: BehaviorConfig = {
+  ...TINY_DREAMER.behavior,
   horizon: 4,
   discount: 0.9,
-  lambda: 0.95,
-  hiddenSize: 8,
-  hiddenLayers: 1,
-  actorLearningRate: 1e-3,
-  criticLearningRate: 1e-3,
-  adamEpsilon: 1e-5,
-  gradClipNorm: 100,
   entropyScale: 1e-3,
-  reinforceMix: 0,
   slowCriticUpdateEvery: 3,
-  initialStd: 5,
-  minStd: 1e-4,
-  meanScale: 5,
 };
 
 function smallModel(actionSize: number, categorical: boolean, seed: number): Rssm {

@@ -6,6 +6,7 @@ import { makeDreamer } from "../../lib/agents/dreamer.ts";
 import { DreamerReplay } from "../../lib/agents/dreamer_replay.ts";
 import { EpisodeRecorder } from "../../lib/agents/sequence_replay.ts";
 import { imaginationFidelity } from "../../lib/agents/dreamer_foresight.ts";
+import { TINY_DREAMER } from "./_dreamer_fixture.ts";
 
 /** Only its specs are read: makeDreamer sizes the networks from them. */
 const specs = {
@@ -22,35 +23,19 @@ const specs = {
 const agentOf = () =>
   makeDreamer(specs, {
     model: {
-      deterministicSize: 8,
+      ...TINY_DREAMER.model,
       stochasticSize: 4,
-      hiddenSize: 8,
-      embedSize: 8,
-      convDepth: 2,
-      minStd: 0.1,
       freeNats: 0,
-      observationStd: 1,
       latent: { kind: "categorical", variables: 2, classes: 2 },
       klBalance: 0.8,
       klScale: 0.1,
       continuationScale: 5,
     },
     behavior: {
+      ...TINY_DREAMER.behavior,
       horizon: 4,
-      discount: 0.99,
-      lambda: 0.95,
-      hiddenSize: 8,
-      hiddenLayers: 1,
-      actorLearningRate: 1e-3,
-      criticLearningRate: 1e-3,
-      adamEpsilon: 1e-5,
-      gradClipNorm: 100,
       entropyScale: 1e-3,
       reinforceMix: 1,
-      slowCriticUpdateEvery: 10,
-      initialStd: 5,
-      minStd: 1e-4,
-      meanScale: 5,
     },
   }, 0);
 

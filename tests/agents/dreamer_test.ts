@@ -20,49 +20,7 @@ import {
   runDreamerEpisode,
   trainDreamer,
 } from "../../lib/agents/dreamer.ts";
-
-const TINY: DreamerConfig = {
-  actionRepeat: 2,
-  seedEpisodes: 1,
-  environmentSteps: 120,
-  trainEvery: 5,
-  updatesPerTrain: 1,
-  pretrainUpdates: 2,
-  batchSize: 3,
-  chunkLength: 6,
-  modelLearningRate: 1e-3,
-  modelAdamEpsilon: 1e-5,
-  modelGradClipNorm: 100,
-  explorationNoise: 0.3,
-  model: {
-    deterministicSize: 8,
-    stochasticSize: 3,
-    hiddenSize: 8,
-    embedSize: 8,
-    convDepth: 2,
-    minStd: 0.1,
-    freeNats: 1,
-    observationStd: 1,
-  },
-  behavior: {
-    horizon: 5,
-    discount: 0.99,
-    lambda: 0.95,
-    hiddenSize: 8,
-    hiddenLayers: 1,
-    actorLearningRate: 1e-3,
-    criticLearningRate: 1e-3,
-    adamEpsilon: 1e-5,
-    gradClipNorm: 100,
-    entropyScale: 1e-4,
-    reinforceMix: 0,
-    slowCriticUpdateEvery: 10,
-    initialStd: 5,
-    minStd: 1e-4,
-    meanScale: 5,
-  },
-  openLoop: { context: 2, horizon: 3, windows: 3 },
-};
+import { TINY_DREAMER as TINY } from "./_dreamer_fixture.ts";
 
 const makePendulum = () => new TimeLimitEnv(new PendulumEnv(), 30);
 
