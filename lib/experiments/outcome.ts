@@ -33,14 +33,20 @@ export function sameOutcome(
 /**
  * Whether `later` reports everything `earlier` did, unchanged (timings aside), and maybe more:
  * the same claims, and every metric of `earlier` present in `later` with the same value, while
- * `later` may hold metrics `earlier` lacked (a measurement added to an experiment, say).
+ * `later` may hold metrics `earlier` lacked (a measurement added to an experiment, say, or to
+ * each of its seeds).
  */
 export function extendsOutcome(
   earlier: Pick<ExperimentResult<unknown>, "claims" | "metrics">,
   later: Pick<ExperimentResult<unknown>, "claims" | "metrics">,
 ): boolean {
   const contains = (big: unknown, small: unknown): boolean => {
-    if (small && typeof small === "object" && !Array.isArray(small)) {
+    // Lists of seeds or games keep their length; each entry may gain fields.
+    if (Array.isArray(small)) {
+      return Array.isArray(big) && big.length === small.length &&
+        small.every((value, i) => contains(big[i], value));
+    }
+    if (small && typeof small === "object") {
       if (!big || typeof big !== "object" || Array.isArray(big)) return false;
       return Object.entries(small).every(([key, value]) =>
         contains((big as Record<string, unknown>)[key], value)

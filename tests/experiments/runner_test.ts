@@ -88,3 +88,26 @@ Deno.test("a replay that reproduces the recorded outcome keeps the recorded run 
   });
   await Deno.remove(root, { recursive: true });
 });
+
+Deno.test("an outcome extends another when each seed gains a measurement, not when one changes", async () => {
+  const { extendsOutcome } = await import("../../lib/experiments/outcome.ts");
+  const claims = [{ id: "c", holds: false }];
+  const earlier = {
+    claims,
+    metrics: { seeds: [{ seed: 0, score: 0.1 }, { seed: 1, score: 0.2 }] },
+  };
+  const gained = {
+    claims,
+    metrics: {
+      seeds: [{ seed: 0, score: 0.1, random: 0.9 }, { seed: 1, score: 0.2, random: 0.8 }],
+    },
+  };
+  assert.ok(extendsOutcome(earlier as never, gained as never));
+  const changed = {
+    claims,
+    metrics: { seeds: [{ seed: 0, score: 0.1 }, { seed: 1, score: 0.3 }] },
+  };
+  assert.ok(!extendsOutcome(earlier as never, changed as never));
+  const fewer = { claims, metrics: { seeds: [{ seed: 0, score: 0.1, random: 0.9 }] } };
+  assert.ok(!extendsOutcome(earlier as never, fewer as never));
+});

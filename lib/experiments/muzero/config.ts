@@ -196,6 +196,11 @@ export interface ConnectFourSeedResult {
   alphaBeta: { depth: number; first: MatchRecord; second: MatchRecord }[];
   /** The search-scaling curve. */
   sweep: { simulations: number; first: MatchRecord; second: MatchRecord }[];
+  /**
+   * Against uniformly random moves at the evaluation simulations: whether the agent learned
+   * anything at all when it cannot beat alpha-beta (random play against random play scores 50%).
+   */
+  random: { first: MatchRecord; second: MatchRecord };
 }
 
 export interface ConnectFourMetrics {

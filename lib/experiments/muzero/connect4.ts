@@ -19,6 +19,7 @@ import {
   type MatchRecord,
   playMatch,
   randomOpenings,
+  randomPlayer,
   SearchPlayer,
 } from "../../agents/muzero_play.ts";
 import type { MuZeroNetwork } from "../../models/muzero.ts";
@@ -281,7 +282,7 @@ export async function runConnectFourStage(
     const simulationSweep = [
       ...new Set([...config.evaluation.simulationSweep, config.agent.search.numSimulations]),
     ].sort((a, b) => a - b);
-    const total = alphaBetaDepths.length + simulationSweep.length;
+    const total = alphaBetaDepths.length + simulationSweep.length + 1;
     let done = 0;
     const alphaBeta: ConnectFourSeedResult["alphaBeta"] = [];
     for (const depth of alphaBetaDepths) {
@@ -317,8 +318,17 @@ export async function runConnectFourStage(
       });
       await breathe();
     }
+    const random = bothSides(
+      network,
+      config,
+      config.evaluation.simulations,
+      randomPlayer(CONNECT_FOUR),
+      gamesPerSide,
+      70_000 + seed,
+    );
+    report({ stage: `matches seed ${seed}`, done: ++done, total, message: "random play" });
     network.dispose();
-    return { alphaBeta, sweep };
+    return { alphaBeta, sweep, random };
   });
 }
 
@@ -361,11 +371,13 @@ async function runConnectFour(
   };
   const seeds: ConnectFourSeedResult[] = [];
   for (const seed of config.seeds) {
-    const training = await run<Omit<ConnectFourSeedResult, "seed" | "alphaBeta" | "sweep">>({
+    const training = await run<
+      Omit<ConnectFourSeedResult, "seed" | "alphaBeta" | "sweep" | "random">
+    >({
       kind: "muzero",
       seed,
     });
-    const matches = await run<Pick<ConnectFourSeedResult, "alphaBeta" | "sweep">>({
+    const matches = await run<Pick<ConnectFourSeedResult, "alphaBeta" | "sweep" | "random">>({
       kind: "matches",
       seed,
     });
