@@ -12,14 +12,13 @@
  * return of greedy episodes after training (the search without noise, the most visited action).
  */
 import { ATARI_TEMPERATURE_SCHEDULE } from "../muzero/config.ts";
-import { REPO_ROOT } from "../../io.ts";
 import { MINATAR_REFERENCE_RANDOM_POLICY } from "../../envs/minatar/shared.ts";
 import { MINATAR_DQN_CONFIG } from "../../agents/dqn.ts";
 import type { MuZeroConfig } from "../../agents/muzero.ts";
 import { meanCurve, stdCurve } from "../stats.ts";
-import { runExperimentStages, type StageJob } from "../stage_pool.ts";
+import type { StageJob } from "../stage_pool.ts";
 import type { Experiment, ExperimentResult, Progress, RunOptions } from "../types.ts";
-import { breathe, muZeroResult, stageClock, stageGroupJobs } from "../muzero/stages.ts";
+import { muZeroResult, runStagesThenRead, stageGroupJobs } from "../muzero/stages.ts";
 import { binnedReturns, dreamerMinatarBudgets } from "../dreamer/minatar.ts";
 import {
   type AgentScores,
@@ -332,21 +331,17 @@ async function runEfficientZeroMinatar(
   config: EfficientZeroMinatarConfig,
   options: RunOptions = {},
 ): Promise<ExperimentResult<EfficientZeroMinatarMetrics>> {
-  const started = performance.now();
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
-  const report = options.onProgress ?? ((_: Progress) => {});
-  const clock = stageClock();
-  await runExperimentStages(stageJobs(config, dataDir), options);
+  const { read, stageSeconds, started } = await runStagesThenRead(
+    NAME,
+    config,
+    options,
+    stageJobs,
+    runEfficientZeroStage,
+  );
   const runs = new Map<string, EfficientZeroRun>();
   for (const stage of efficientZeroStages(config)) {
-    const { value, seconds } = await runEfficientZeroStage(
-      { config, dataDir, stage },
-      report,
-      options.signal,
-    );
-    clock.add(stage.kind === "agent" ? stage.variant : stage.kind, seconds);
-    runs.set(stageKey(stage), value);
-    await breathe();
+    const key = stage.kind === "agent" ? stage.variant : stage.kind;
+    runs.set(stageKey(stage), await read<EfficientZeroRun>(stage, key));
   }
   const metrics = efficientZeroMetrics(config, runs);
   return muZeroResult({
@@ -355,7 +350,7 @@ async function runEfficientZeroMinatar(
     seeds: config.seeds,
     claims: efficientZeroClaims(metrics),
     metrics,
-    stageSeconds: clock.seconds,
+    stageSeconds,
     started,
     options,
   });

@@ -9,8 +9,7 @@
  * Stages, each resumable from its files: MuZero per seed (in the stage pool's workers), then DQN
  * per seed for exactly the environment steps that seed's MuZero used.
  */
-import { runExperimentStages, type StageJob } from "../stage_pool.ts";
-import { REPO_ROOT } from "../../io.ts";
+import type { StageJob } from "../stage_pool.ts";
 import { Rng } from "../../rng.ts";
 import { searchConfigOf, trainMuZero } from "../../agents/muzero.ts";
 import { DiscreteEnvEnvironment, SearchPlayer, selfPlay } from "../../agents/muzero_play.ts";
@@ -28,10 +27,9 @@ import {
   PAPER_PRIORITIES,
 } from "./config.ts";
 import {
-  breathe,
   muZeroResult,
+  runStagesThenRead,
   type StageArgs,
-  stageClock,
   stageFile,
   stageGroupJobs,
 } from "./stages.ts";
@@ -324,23 +322,18 @@ async function runCartPole(
   config: CartPoleConfig,
   options: RunOptions = {},
 ): Promise<ExperimentResult<CartPoleMetrics>> {
-  const started = performance.now();
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
-  const report = options.onProgress ?? (() => {});
-  const clock = stageClock();
-  await runExperimentStages(stageJobs(config, dataDir), options);
+  const { read, stageSeconds, started } = await runStagesThenRead(
+    NAME,
+    config,
+    options,
+    stageJobs,
+    runCartPoleStage,
+  );
   const seeds: CartPoleSeedResult[] = [];
   for (const seed of config.seeds) {
     const parts = {} as Pick<CartPoleSeedResult, "muzero" | "dqn">;
     for (const kind of ["muzero", "dqn"] as const) {
-      const { value, seconds } = await runCartPoleStage(
-        { config, dataDir, stage: { kind, seed } },
-        report,
-        options.signal,
-      );
-      clock.add(kind, seconds);
-      (parts as Record<string, unknown>)[kind] = value;
-      await breathe();
+      (parts as Record<string, unknown>)[kind] = await read({ kind, seed }, kind);
     }
     seeds.push({ seed, ...parts });
   }
@@ -351,7 +344,7 @@ async function runCartPole(
     seeds: config.seeds,
     claims: cartPoleClaims(metrics),
     metrics,
-    stageSeconds: clock.seconds,
+    stageSeconds,
     started,
     options,
   });

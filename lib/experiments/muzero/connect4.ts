@@ -8,8 +8,7 @@
  * Stages, each resumable from its files: MuZero per seed (in the stage pool's workers), then each
  * seed's matches against alpha-beta and its simulation sweep.
  */
-import { runExperimentStages, type StageJob } from "../stage_pool.ts";
-import { REPO_ROOT } from "../../io.ts";
+import type { StageJob } from "../stage_pool.ts";
 import { Rng } from "../../rng.ts";
 import { loadMuZeroNetwork, searchConfigOf, trainMuZero } from "../../agents/muzero.ts";
 import {
@@ -41,9 +40,9 @@ import {
 import {
   breathe,
   muZeroResult,
+  runStagesThenRead,
   score,
   type StageArgs,
-  stageClock,
   stageFile,
   stageGroupJobs,
 } from "./stages.ts";
@@ -354,21 +353,14 @@ async function runConnectFour(
   config: ConnectFourConfig,
   options: RunOptions = {},
 ): Promise<ExperimentResult<ConnectFourMetrics>> {
-  const started = performance.now();
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
-  const report = options.onProgress ?? (() => {});
-  const clock = stageClock();
-  await runExperimentStages(stageJobs(config, dataDir), options);
-  const run = async <T>(stage: ConnectFourStage): Promise<T> => {
-    const { value, seconds } = await runConnectFourStage(
-      { config, dataDir, stage },
-      report,
-      options.signal,
-    );
-    clock.add(stage.kind, seconds);
-    await breathe();
-    return value as T;
-  };
+  const { read, stageSeconds, started } = await runStagesThenRead(
+    NAME,
+    config,
+    options,
+    stageJobs,
+    runConnectFourStage,
+  );
+  const run = <T>(stage: ConnectFourStage) => read<T>(stage, stage.kind);
   const seeds: ConnectFourSeedResult[] = [];
   for (const seed of config.seeds) {
     const training = await run<
@@ -395,7 +387,7 @@ async function runConnectFour(
     seeds: config.seeds,
     claims: connectFourClaims(metrics),
     metrics,
-    stageSeconds: clock.seconds,
+    stageSeconds,
     started,
     options,
   });

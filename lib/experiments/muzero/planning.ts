@@ -9,8 +9,7 @@
  *
  * Stages, each resumable: the model, then one stage per budget (in the stage pool's workers).
  */
-import { runExperimentStages, type StageJob } from "../stage_pool.ts";
-import { REPO_ROOT } from "../../io.ts";
+import type { StageJob } from "../stage_pool.ts";
 import { Rng } from "../../rng.ts";
 import { loadMuZeroNetwork, searchConfigOf, trainMuZero } from "../../agents/muzero.ts";
 import { SearchPlayer } from "../../agents/muzero_play.ts";
@@ -25,10 +24,9 @@ import {
   type PlanningMetrics,
 } from "./config.ts";
 import {
-  breathe,
   muZeroResult,
+  runStagesThenRead,
   type StageArgs,
-  stageClock,
   stageFile,
   stageGroupJobs,
 } from "./stages.ts";
@@ -254,21 +252,14 @@ async function runPlanning(
   config: PlanningConfig,
   options: RunOptions = {},
 ): Promise<ExperimentResult<PlanningMetrics>> {
-  const started = performance.now();
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
-  const report = options.onProgress ?? (() => {});
-  const clock = stageClock();
-  await runExperimentStages(stageJobs(config, dataDir), options);
-  const run = async <T>(stage: PlanningStage): Promise<T> => {
-    const { value, seconds } = await runPlanningStage(
-      { config, dataDir, stage },
-      report,
-      options.signal,
-    );
-    clock.add(stage.kind, seconds);
-    await breathe();
-    return value as T;
-  };
+  const { read, stageSeconds, started } = await runStagesThenRead(
+    NAME,
+    config,
+    options,
+    stageJobs,
+    runPlanningStage,
+  );
+  const run = <T>(stage: PlanningStage) => read<T>(stage, stage.kind);
   const model = await run<PlanningMetrics["model"]>({ kind: "model" });
   const cells: PlanningCell[] = [];
   for (const budget of config.budgets) {
@@ -281,7 +272,7 @@ async function runPlanning(
     seeds: [config.seed],
     claims: planningClaims(metrics),
     metrics,
-    stageSeconds: clock.seconds,
+    stageSeconds,
     started,
     options,
   });

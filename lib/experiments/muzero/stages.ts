@@ -7,8 +7,8 @@
  */
 import { UserError } from "../../errors.ts";
 import { configHash } from "../../hash.ts";
-import { readJsonIfExists, writeJsonAtomic } from "../../io.ts";
-import { chainGroups, type StageJob } from "../stage_pool.ts";
+import { readJsonIfExists, REPO_ROOT, writeJsonAtomic } from "../../io.ts";
+import { chainGroups, runExperimentStages, type StageJob } from "../stage_pool.ts";
 import type { Claim, ExperimentResult, Progress, RunOptions } from "../types.ts";
 import { backend, describeBackend } from "../../tensor/mod.ts";
 import type { MatchRecord } from "../../agents/muzero_play.ts";
@@ -91,6 +91,39 @@ export function stageClock(): {
       seconds[name] = Math.round(((seconds[name] ?? 0) + value) * 100) / 100;
     },
   };
+}
+
+/** Reads one finished stage back, adding its seconds to the run's clock under `key`. */
+export type StageReader<Stage> = <T>(stage: Stage, key: string) => Promise<T>;
+
+/**
+ * The opening every staged run shares: the data folder (`data/<name>` unless the options name
+ * one), the stage graph run in the pool (finished stages are left alone), and a reader that
+ * takes each stage's value back in the order the experiment assembles its metrics.
+ */
+export async function runStagesThenRead<Config, Stage>(
+  name: string,
+  config: Config,
+  options: RunOptions,
+  stageJobs: (config: Config, dataDir: string) => StageJob[],
+  runStage: (
+    args: StageArgs<Config, Stage>,
+    report: (progress: Progress) => void,
+    signal?: AbortSignal,
+  ) => Promise<{ value: unknown; seconds: number }>,
+): Promise<{ read: StageReader<Stage>; stageSeconds: Record<string, number>; started: number }> {
+  const started = performance.now();
+  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${name}`;
+  const report = options.onProgress ?? silent;
+  const clock = stageClock();
+  await runExperimentStages(stageJobs(config, dataDir), options);
+  const read = async <T>(stage: Stage, key: string): Promise<T> => {
+    const { value, seconds } = await runStage({ config, dataDir, stage }, report, options.signal);
+    clock.add(key, seconds);
+    await breathe();
+    return value as T;
+  };
+  return { read, stageSeconds: clock.seconds, started };
 }
 
 /** A no-op progress callback. */

@@ -13,8 +13,7 @@
  * stage pool's workers, one per core), then the matches of each seed's final network, and the
  * rules-only search once.
  */
-import { runExperimentStages, type StageJob } from "../stage_pool.ts";
-import { REPO_ROOT } from "../../io.ts";
+import type { StageJob } from "../stage_pool.ts";
 import { Rng } from "../../rng.ts";
 import {
   loadMuZeroNetwork,
@@ -59,8 +58,8 @@ import {
   breathe,
   muZeroResult,
   notLost,
+  runStagesThenRead,
   type StageArgs,
-  stageClock,
   stageFile,
   stageGroupJobs,
   won,
@@ -431,21 +430,13 @@ async function runTicTacToe(
   config: TicTacToeConfig,
   options: RunOptions = {},
 ): Promise<ExperimentResult<TicTacToeMetrics>> {
-  const started = performance.now();
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
-  const report = options.onProgress ?? (() => {});
-  const clock = stageClock();
-  await runExperimentStages(stageJobs(config, dataDir), options);
-  const run = async <T>(stage: TicTacToeStage, key: string): Promise<T> => {
-    const { value, seconds } = await runTicTacToeStage(
-      { config, dataDir, stage },
-      report,
-      options.signal,
-    );
-    clock.add(key, seconds);
-    await breathe();
-    return value as T;
-  };
+  const { read: run, stageSeconds, started } = await runStagesThenRead(
+    NAME,
+    config,
+    options,
+    stageJobs,
+    runTicTacToeStage,
+  );
   const seeds: TicTacToeSeedResult[] = [];
   for (const seed of config.seeds) {
     const training = await run<
@@ -472,7 +463,7 @@ async function runTicTacToe(
     seeds: config.seeds,
     claims: ticTacToeClaims(metrics),
     metrics,
-    stageSeconds: clock.seconds,
+    stageSeconds,
     started,
     options,
   });
