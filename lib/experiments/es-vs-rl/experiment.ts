@@ -8,10 +8,8 @@
  * (Haarnoja et al. 2018) train, on three tasks with a dense and a sparse reward each, at equal
  * environment steps, and every learner is judged by the task's goal score.
  */
-import { REPO_ROOT } from "../../io.ts";
-import { runExperimentStages } from "../stage_pool.ts";
 import type { Experiment, ExperimentResult, RunOptions } from "../types.ts";
-import { breathe, muZeroResult, stageClock } from "../muzero/stages.ts";
+import { muZeroResult, runStagesThenRead } from "../muzero/stages.ts";
 import { barChart } from "../../viz/charts.ts";
 import { saveFigure } from "../../viz/plot.ts";
 import { mean, std } from "../stats.ts";
@@ -99,21 +97,20 @@ async function runEsVsRl(
   config: EsVsRlConfig,
   options: RunOptions = {},
 ): Promise<ExperimentResult<EsVsRlMetrics>> {
-  const started = performance.now();
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
-  const report = options.onProgress ?? (() => {});
-  const clock = stageClock();
-  await runExperimentStages(esVsRlStageJobs(config, dataDir), options);
+  const { read, stageSeconds, started } = await runStagesThenRead(
+    NAME,
+    config,
+    options,
+    esVsRlStageJobs,
+    runEsVsRlStage,
+  );
   const metrics: EsVsRlMetrics = {
     environmentSteps: config.environmentSteps,
     parameterCounts: hiddenParameterCounts(config),
     runs: [],
   };
   for (const stage of esVsRlStages(config)) {
-    const { value, seconds } = await runEsVsRlStage({ config, dataDir, stage }, report);
-    clock.add(stage.method, seconds);
-    metrics.runs.push({ ...stage, result: value });
-    await breathe();
+    metrics.runs.push({ ...stage, result: await read(stage, stage.method) });
   }
   return muZeroResult({
     experiment: NAME,
@@ -121,7 +118,7 @@ async function runEsVsRl(
     seeds: config.seeds,
     claims: esVsRlClaims(metrics, config.tasks),
     metrics,
-    stageSeconds: clock.seconds,
+    stageSeconds,
     started,
     options,
   });

@@ -8,10 +8,8 @@
  * imagination steps allowed before the one real action, and which imagination strategy (1-step,
  * n-step, tree) the manager picks when it is free to choose and each step costs.
  */
-import { REPO_ROOT } from "../../io.ts";
-import { runExperimentStages } from "../stage_pool.ts";
 import type { Experiment, ExperimentResult, RunOptions } from "../types.ts";
-import { breathe, muZeroResult, stageClock } from "../muzero/stages.ts";
+import { muZeroResult, runStagesThenRead } from "../muzero/stages.ts";
 import { barChart, lineChart } from "../../viz/charts.ts";
 import { saveFigure } from "../../viz/plot.ts";
 import { mean, std } from "../stats.ts";
@@ -139,17 +137,16 @@ async function runImaginationPlanner(
   config: ImaginationPlannerExperimentConfig,
   options: RunOptions = {},
 ): Promise<ExperimentResult<ImaginationPlannerMetrics>> {
-  const started = performance.now();
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
-  const report = options.onProgress ?? (() => {});
-  const clock = stageClock();
-  await runExperimentStages(imaginationPlannerStageJobs(config, dataDir), options);
+  const { read, stageSeconds, started } = await runStagesThenRead(
+    NAME,
+    config,
+    options,
+    imaginationPlannerStageJobs,
+    runImaginationPlannerStage,
+  );
   const results = new Map<string, unknown>();
   for (const stage of imaginationPlannerStageGroups(config).flat()) {
-    const { value, seconds } = await runImaginationPlannerStage({ config, dataDir, stage }, report);
-    clock.add(stage.kind, seconds);
-    results.set(stageName(stage), value);
-    await breathe();
+    results.set(stageName(stage), await read(stage, stage.kind));
   }
   const metrics: ImaginationPlannerMetrics = {
     imaginationSteps: config.imaginationSteps,
@@ -171,7 +168,7 @@ async function runImaginationPlanner(
     seeds: config.seeds,
     claims: imaginationPlannerClaims(metrics),
     metrics,
-    stageSeconds: clock.seconds,
+    stageSeconds,
     started,
     options,
   });

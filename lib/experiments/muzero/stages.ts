@@ -80,7 +80,7 @@ export function stageGroupJobs<Config, Stage>(
 }
 
 /** Seconds per named stage kind, summed, rounded to hundredths. */
-export function stageClock(): {
+function stageClock(): {
   add: (name: string, seconds: number) => void;
   seconds: Record<string, number>;
 } {

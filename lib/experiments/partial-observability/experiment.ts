@@ -11,10 +11,8 @@
  */
 import { cartpoleBudgets } from "../planet/swingup.ts";
 import * as Plot from "@observablehq/plot";
-import { REPO_ROOT } from "../../io.ts";
-import { runExperimentStages } from "../stage_pool.ts";
 import type { Experiment, ExperimentResult, RunOptions } from "../types.ts";
-import { breathe, muZeroResult, stageClock } from "../muzero/stages.ts";
+import { muZeroResult, runStagesThenRead } from "../muzero/stages.ts";
 import { barChart, lineChart } from "../../viz/charts.ts";
 import { saveFigure } from "../../viz/plot.ts";
 import { mean, meanCurve, std, stdCurve } from "../stats.ts";
@@ -85,20 +83,16 @@ async function runPartialObservability(
   config: PartialObservabilityConfig,
   options: RunOptions = {},
 ): Promise<ExperimentResult<PartialObservabilityMetrics>> {
-  const started = performance.now();
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
-  const report = options.onProgress ?? (() => {});
-  const clock = stageClock();
-  await runExperimentStages(partialObservabilityStageJobs(config, dataDir), options);
+  const { read, stageSeconds, started } = await runStagesThenRead(
+    NAME,
+    config,
+    options,
+    partialObservabilityStageJobs,
+    runPartialObservabilityStage,
+  );
   const results = new Map<string, ModelResult>();
   for (const stage of partialObservabilityStages(config)) {
-    const { value, seconds } = await runPartialObservabilityStage(
-      { config, dataDir, stage },
-      report,
-    );
-    clock.add(stage.kind, seconds);
-    results.set(`${stage.kind}-${stage.seed}`, value as ModelResult);
-    await breathe();
+    results.set(`${stage.kind}-${stage.seed}`, await read<ModelResult>(stage, stage.kind));
   }
   const metrics: PartialObservabilityMetrics = {
     episodeSteps: config.episodeSteps,
@@ -114,7 +108,7 @@ async function runPartialObservability(
     seeds: config.seeds,
     claims: partialObservabilityClaims(metrics),
     metrics,
-    stageSeconds: clock.seconds,
+    stageSeconds,
     started,
     options,
   });

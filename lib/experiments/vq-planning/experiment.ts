@@ -11,11 +11,9 @@
  * And the study notes' line on DreamerV2: a VQ codebook and DreamerV2's categorical latents in
  * the same autoencoder on the same MinAtar frames (lib/experiments/vq-planning/frames.ts).
  */
-import { REPO_ROOT } from "../../io.ts";
-import { runExperimentStages } from "../stage_pool.ts";
 import type { Experiment, ExperimentResult, RunOptions } from "../types.ts";
 import type { MatchRecord } from "../../agents/muzero_play.ts";
-import { breathe, muZeroResult, stageClock } from "../muzero/stages.ts";
+import { muZeroResult, runStagesThenRead } from "../muzero/stages.ts";
 import {
   type FrameCodes,
   type ModelRun,
@@ -157,18 +155,15 @@ async function runVqPlanning(
   config: VqPlanningExperimentConfig,
   options: RunOptions = {},
 ): Promise<ExperimentResult<VqPlanningMetrics>> {
-  const started = performance.now();
-  const dataDir = options.dataDir ?? `${REPO_ROOT}/data/${NAME}`;
-  const report = options.onProgress ?? (() => {});
-  const clock = stageClock();
-  await runExperimentStages(vqPlanningStageJobs(config, dataDir), options);
+  const { read, stageSeconds, started } = await runStagesThenRead(
+    NAME,
+    config,
+    options,
+    vqPlanningStageJobs,
+    runVqPlanningStage,
+  );
   const values = new Map<VqPlanningStage, unknown>();
-  for (const stage of vqPlanningStages(config)) {
-    const { value, seconds } = await runVqPlanningStage({ config, dataDir, stage }, report);
-    clock.add(stage.kind, seconds);
-    values.set(stage, value);
-    await breathe();
-  }
+  for (const stage of vqPlanningStages(config)) values.set(stage, await read(stage, stage.kind));
   const find = <T>(match: (stage: VqPlanningStage) => boolean): T =>
     [...values.entries()].find(([stage]) => match(stage))![1] as T;
   const reference = find<Record<string, { optimal: MatchRecord; tactical: MatchRecord }>>((s) =>
@@ -211,7 +206,7 @@ async function runVqPlanning(
     seeds: config.seeds,
     claims: vqPlanningClaims(metrics),
     metrics,
-    stageSeconds: clock.seconds,
+    stageSeconds,
     started,
     options,
   });
