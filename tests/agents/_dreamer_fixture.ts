@@ -5,6 +5,7 @@
  * differences from this config stay in sight. Changing a value here moves every test built on it.
  */
 import type { DreamerConfig } from "../../lib/agents/dreamer.ts";
+import { TINY_RSSM } from "./_tiny_rssm.ts";
 
 export const TINY_DREAMER: DreamerConfig = {
   actionRepeat: 2,
@@ -19,16 +20,7 @@ export const TINY_DREAMER: DreamerConfig = {
   modelAdamEpsilon: 1e-5,
   modelGradClipNorm: 100,
   explorationNoise: 0.3,
-  model: {
-    deterministicSize: 8,
-    stochasticSize: 3,
-    hiddenSize: 8,
-    embedSize: 8,
-    convDepth: 2,
-    minStd: 0.1,
-    freeNats: 1,
-    observationStd: 1,
-  },
+  model: TINY_RSSM,
   behavior: {
     horizon: 5,
     discount: 0.99,

@@ -14,6 +14,7 @@ import {
 } from "../../lib/agents/planet.ts";
 import { PixelFloatEnv, TimeLimitEnv } from "../../lib/envs/wrappers.ts";
 import { CartPoleSwingupEnv } from "../../lib/envs/cartpole_swingup.ts";
+import { TINY_RSSM } from "./_tiny_rssm.ts";
 
 const TINY: PlanetConfig = {
   actionRepeat: 2,
@@ -27,16 +28,7 @@ const TINY: PlanetConfig = {
   gradClipNorm: 1000,
   explorationNoise: 0.3,
   planner: { planningHorizon: 4, candidates: 20, elites: 4, iterations: 2 },
-  model: {
-    deterministicSize: 8,
-    stochasticSize: 3,
-    hiddenSize: 8,
-    embedSize: 8,
-    convDepth: 2,
-    minStd: 0.1,
-    freeNats: 3,
-    observationStd: 1,
-  },
+  model: { ...TINY_RSSM, freeNats: 3 },
   snapshotEpisodes: [1],
 };
 
